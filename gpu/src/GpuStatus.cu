@@ -1,0 +1,34 @@
+#include "neco/gpu/Status.h"
+#include "CudaCheck.cuh"
+
+#include <cuda_runtime.h>
+
+#include <cstdio>
+
+namespace neco::gpu {
+namespace {
+thread_local char tlsLastError[512] = {0};
+}  // namespace
+
+void recordCudaError(cudaError_t err, const char* call, const char* file, int line) noexcept {
+  std::snprintf(tlsLastError, sizeof(tlsLastError), "%s failed at %s:%d: %s (%s)", call, file, line,
+                cudaGetErrorString(err), cudaGetErrorName(err));
+}
+
+const char* lastErrorMessage() noexcept { return tlsLastError; }
+
+bool kernelsBuilt() noexcept { return true; }
+
+int deviceCount(char* reason, std::size_t reasonSize) noexcept {
+  int count = 0;
+  const cudaError_t err = cudaGetDeviceCount(&count);
+  if (err != cudaSuccess) {
+    if (reason && reasonSize) std::snprintf(reason, reasonSize, "%s", cudaGetErrorString(err));
+    cudaGetLastError();  // clear the sticky-free error so later calls start clean
+    return 0;
+  }
+  if (count == 0 && reason && reasonSize) std::snprintf(reason, reasonSize, "the CUDA runtime found no device");
+  return count;
+}
+
+}  // namespace neco::gpu

@@ -1,0 +1,224 @@
+// writeDemoDataset: a readable VOC 2012 layout whose files match the renderer, reproducible bytes,
+// idempotence, and refusal to touch folders that are not its own.
+
+#include "NecoTest.h"
+#include "neco/core/DemoDataset.h"
+#include "neco/core/Error.h"
+#include "neco/core/ImageIo.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+// Every case exists in every build; without codecs the file-based ones skip at their first line.
+#define REQUIRE_IMAGE_CODECS() \
+  if (!neco::imageCodecsAvailable()) NECO_SKIP("built without image codecs")
+
+namespace {
+
+namespace fs = std::filesystem;
+using Bytes = std::vector<std::uint8_t>;
+
+// A fresh folder under the system temp directory, removed with its contents at the end of the case.
+class TempDir {
+ public:
+  TempDir() {
+    const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
+    for (int n = 0;; ++n) {
+      path_ = fs::temp_directory_path() / ("neco-demodata-test-" + std::to_string(stamp) + "-" + std::to_string(n));
+      if (fs::create_directory(path_)) break;
+    }
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  const fs::path& path() const { return path_; }
+  fs::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  fs::path path_;
+};
+
+neco::DemoDatasetOptions smallOptions() {
+  neco::DemoDatasetOptions o;
+  o.trainCount = 5, o.valCount = 3, o.seed = 11, o.minSide = 96, o.maxSide = 160;
+  return o;
+}
+
+Bytes readBytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return Bytes(std::istreambuf_iterator<char>(in), {});
+}
+
+std::vector<std::string> readLines(const fs::path& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// Relative path -> contents of every file below `root` (hidden files included).
+std::map<std::string, Bytes> snapshot(const fs::path& root) {
+  std::map<std::string, Bytes> files;
+  for (const auto& entry : fs::recursive_directory_iterator(root)) {
+    if (entry.is_regular_file()) files[fs::relative(entry.path(), root).generic_string()] = readBytes(entry.path());
+  }
+  return files;
+}
+
+double psnr(const neco::RgbImage& a, const neco::RgbImage& b) {
+  double sum = 0;
+  for (std::size_t i = 0; i < a.pixels.size(); ++i) {
+    const double d = double(a.pixels[i]) - double(b.pixels[i]);
+    sum += d * d;
+  }
+  return 10 * std::log10(255.0 * 255.0 / std::max(sum / a.pixels.size(), 1e-12));
+}
+
+bool leftoverStagingFolder(const fs::path& parent) {
+  for (const auto& entry : fs::directory_iterator(parent)) {
+    if (entry.path().filename().string().find(".tmp-") != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+NECO_TEST(DemoDataset, writesAReadableVocLayout) {
+  REQUIRE_IMAGE_CODECS();
+  TempDir tmp;
+  const neco::DemoDatasetOptions o = smallOptions();
+  const neco::DemoDatasetSummary summary = neco::writeDemoDataset(tmp / "voc", o);
+  NECO_CHECK(summary.created);
+  NECO_CHECK(summary.root == tmp / "voc");
+  NECO_CHECK(summary.imagesDir == tmp / "voc" / "JPEGImages");
+  NECO_CHECK_EQ(summary.trainCount, 5);
+  NECO_CHECK_EQ(summary.valCount, 3);
+  NECO_CHECK_EQ(summary.classCount, 7);
+  NECO_CHECK(neco::isDemoDataset(summary.root));
+  NECO_CHECK(readLines(summary.root / "classes.txt") == neco::demoClassNames());
+  NECO_CHECK(fs::is_regular_file(summary.root / "README.txt"));
+
+  const auto train = readLines(summary.imageSetsDir / "train.txt"), val = readLines(summary.imageSetsDir / "val.txt");
+  const auto trainval = readLines(summary.imageSetsDir / "trainval.txt");
+  NECO_CHECK_EQ(train.size(), std::size_t{5});
+  NECO_CHECK_EQ(val.size(), std::size_t{3});
+  const std::set<std::string> trainSet(train.begin(), train.end()), valSet(val.begin(), val.end());
+  std::set<std::string> both = trainSet;
+  both.insert(valSet.begin(), valSet.end());
+  NECO_CHECK_EQ(both.size(), trainSet.size() + valSet.size());  // train and val are disjoint
+  NECO_CHECK(std::set<std::string>(trainval.begin(), trainval.end()) == both);
+  NECO_CHECK_EQ(trainval.size(), both.size());
+
+  for (const std::string& id : trainval) {
+    const int index = std::stoi(id.substr(id.find('_') + 1));
+    NECO_REQUIRE(id == neco::demoSceneId(index));
+    const neco::DemoScene scene = neco::renderDemoScene(o.seed, index, o);
+    std::vector<neco::PaletteColor> palette;
+    const neco::LabelImage mask = neco::readPalettePng(summary.masksDir / (id + ".png"), &palette);
+    const neco::RgbImage image = neco::readImage(summary.imagesDir / (id + ".jpg"));
+    NECO_CHECK(palette == neco::vocPalette());
+    NECO_CHECK(mask.labels == scene.labels.labels);
+    NECO_REQUIRE(image.width == mask.width && image.height == mask.height);
+    NECO_REQUIRE(image.width == scene.image.width && image.height == scene.image.height);
+    NECO_CHECK(psnr(image, scene.image) > 30.0);
+  }
+}
+
+NECO_TEST(DemoDataset, sameOptionsGiveIdenticalBytes) {
+  REQUIRE_IMAGE_CODECS();
+  TempDir tmp;
+  neco::writeDemoDataset(tmp / "a", smallOptions());
+  neco::writeDemoDataset(tmp / "b", smallOptions());
+  const auto a = snapshot(tmp / "a"), b = snapshot(tmp / "b");
+  NECO_CHECK_EQ(a.size(), std::size_t{8 * 2 + 3 + 3});  // images, masks, lists, classes, README, marker
+  NECO_CHECK(a == b);
+}
+
+NECO_TEST(DemoDataset, secondCallIsANoOp) {
+  REQUIRE_IMAGE_CODECS();
+  TempDir tmp;
+  neco::writeDemoDataset(tmp / "voc", smallOptions());
+  const auto before = snapshot(tmp / "voc");
+  const auto time = fs::last_write_time(tmp / "voc" / "JPEGImages" / "demo_000000.jpg");
+  const neco::DemoDatasetSummary again = neco::writeDemoDataset(tmp / "voc/", smallOptions());  // trailing slash too
+  NECO_CHECK(!again.created);
+  NECO_CHECK(again.root == tmp / "voc");
+  NECO_CHECK(snapshot(tmp / "voc") == before);
+  NECO_CHECK(fs::last_write_time(tmp / "voc" / "JPEGImages" / "demo_000000.jpg") == time);
+}
+
+NECO_TEST(DemoDataset, refusesAForeignFolderAndLeavesItUntouched) {
+  REQUIRE_IMAGE_CODECS();
+  TempDir tmp;
+  fs::create_directory(tmp / "mine");
+  std::ofstream(tmp / "mine" / "notes.txt") << "precious";
+  const auto before = snapshot(tmp / "mine");
+  try {
+    neco::writeDemoDataset(tmp / "mine", smallOptions());
+    NECO_CHECK(false);
+  } catch (const neco::InvalidArgumentError& e) {
+    NECO_CHECK(std::string(e.what()).find((tmp / "mine").string()) != std::string::npos);
+  }
+  NECO_CHECK(snapshot(tmp / "mine") == before);
+  NECO_CHECK(!leftoverStagingFolder(tmp.path()));
+  std::ofstream(tmp / "file") << "x";
+  NECO_CHECK_THROWS(neco::InvalidArgumentError, neco::writeDemoDataset(tmp / "file", smallOptions()));
+  NECO_CHECK(!neco::isDemoDataset(tmp / "mine"));
+  NECO_CHECK(!neco::isDemoDataset(tmp / "does-not-exist"));
+}
+
+NECO_TEST(DemoDataset, refusesDifferentOptionsOnAnExistingDemoFolder) {
+  REQUIRE_IMAGE_CODECS();
+  TempDir tmp;
+  neco::writeDemoDataset(tmp / "voc", smallOptions());
+  const auto before = snapshot(tmp / "voc");
+  neco::DemoDatasetOptions other = smallOptions();
+  other.seed = 12;
+  NECO_CHECK_THROWS(neco::InvalidArgumentError, neco::writeDemoDataset(tmp / "voc", other));
+  other = smallOptions();
+  other.valCount = 4;
+  NECO_CHECK_THROWS(neco::InvalidArgumentError, neco::writeDemoDataset(tmp / "voc", other));
+  NECO_CHECK(snapshot(tmp / "voc") == before);
+  NECO_CHECK(!leftoverStagingFolder(tmp.path()));
+}
+
+NECO_TEST(DemoDataset, createsParentsAndFillsAnEmptyFolder) {
+  REQUIRE_IMAGE_CODECS();
+  TempDir tmp;
+  NECO_CHECK(neco::writeDemoDataset(tmp / "a" / "b" / "c", smallOptions()).created);
+  NECO_CHECK(neco::isDemoDataset(tmp / "a" / "b" / "c"));
+  fs::create_directory(tmp / "empty");
+  NECO_CHECK(neco::writeDemoDataset(tmp / "empty", smallOptions()).created);
+  NECO_CHECK(fs::is_regular_file(tmp / "empty" / "SegmentationClass" / "demo_000007.png"));
+  NECO_CHECK(!leftoverStagingFolder(tmp.path()));
+}
+
+NECO_TEST(DemoDataset, rejectsBadOptions) {
+  TempDir tmp;
+  neco::DemoDatasetOptions o = smallOptions();
+  o.trainCount = -1;
+  NECO_CHECK_THROWS(neco::InvalidArgumentError, neco::writeDemoDataset(tmp / "x", o));
+  o.trainCount = 0, o.valCount = 0;
+  NECO_CHECK_THROWS(neco::InvalidArgumentError, neco::writeDemoDataset(tmp / "x", o));
+  o = smallOptions();
+  o.maxSide = 20000;
+  NECO_CHECK_THROWS(neco::InvalidArgumentError, neco::writeDemoDataset(tmp / "x", o));
+  NECO_CHECK(!fs::exists(tmp / "x"));
+}
+
+NECO_TEST(DemoDataset, unsupportedWithoutCodecs) {
+  if (neco::imageCodecsAvailable()) return;
+  TempDir tmp;
+  NECO_CHECK_THROWS(neco::UnsupportedError, neco::writeDemoDataset(tmp / "x", smallOptions()));
+  NECO_CHECK(!fs::exists(tmp / "x"));
+}

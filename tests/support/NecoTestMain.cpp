@@ -1,0 +1,3 @@
+#include "NecoTest.h"
+
+int main(int argc, char** argv) { return neco::test::runAll(argc, argv); }
