@@ -29,7 +29,7 @@ int runCli(int argc, char** argv) {
   CLI::App app{"neco — NeCo post-training of vision transformers: train, evaluate, inspect."};
   app.name("neco");
   app.footer(kFooter);
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);
   app.set_version_flag("--version", std::string("neco ") + buildInfo().version);
 
   GlobalOptions global;
@@ -49,6 +49,9 @@ int runCli(int argc, char** argv) {
   addInfoCommand(app, slot);
   addDemoDataCommand(app, slot);
   addPlannedCommands(app, slot);
+  // After the subcommands exist (they would inherit it): unknown words are collected and reported
+  // below with the offending word named.
+  app.allow_extras();
 
   try {
     app.parse(argc, argv);
@@ -56,6 +59,16 @@ int runCli(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);  // prints the message and the usage hint
+    return kExitUsage;
+  }
+  if (!app.remaining().empty()) {
+    const std::string word = app.remaining().front();
+    std::fprintf(stderr, "neco: unknown %s '%s' (see neco --help)\n", word.rfind('-', 0) == 0 ? "option" : "command",
+                 word.c_str());
+    return kExitUsage;
+  }
+  if (app.get_subcommands().empty()) {
+    std::fprintf(stderr, "neco: a command is required (see neco --help)\n");
     return kExitUsage;
   }
 

@@ -7,9 +7,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
-#include <iterator>
 #include <system_error>
 
 #ifdef _WIN32
@@ -41,7 +41,8 @@ void validateOptions(const DemoDatasetOptions& o) {
   if (o.trainCount < 0 || o.valCount < 0 || o.trainCount + 0ll + o.valCount < 1 ||
       o.trainCount + 0ll + o.valCount > kDemoMaxImages) {
     throw InvalidArgumentError("demo dataset needs 0 <= trainCount, valCount and 1.." + std::to_string(kDemoMaxImages) +
-                               " images in all, got " + std::to_string(o.trainCount) + " + " + std::to_string(o.valCount));
+                               " images in all, got " + std::to_string(o.trainCount) + " + " +
+                               std::to_string(o.valCount));
   }
   if (o.minSide < kDemoMinSide || o.maxSide < o.minSide || o.maxSide > kDemoMaxSide) {
     throw InvalidArgumentError("demo dataset sides must satisfy " + std::to_string(kDemoMinSide) +
@@ -58,8 +59,9 @@ std::string markerText(const DemoDatasetOptions& o) {
 
 std::string readSmallFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
-  std::string text;
-  std::copy_n(std::istreambuf_iterator<char>(in), 4096, std::back_inserter(text));
+  std::string text(4096, '\0');  // a marker is a few lines; never read an arbitrary file whole
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(std::max<std::streamsize>(in.gcount(), 0)));
   return text;
 }
 
@@ -83,7 +85,9 @@ fs::path normalizedRoot(const fs::path& root) {
   fs::path p = fs::absolute(root, ec).lexically_normal();
   if (ec) throw IoError(root, "cannot resolve the path: " + ec.message());
   if (!p.has_filename()) p = p.parent_path();
-  if (p == p.root_path()) throw InvalidArgumentError("refusing to write the demo dataset into the root folder " + p.string());
+  if (p == p.root_path()) {
+    throw InvalidArgumentError("refusing to write the demo dataset into the root folder " + p.string());
+  }
   return p;
 }
 
@@ -108,12 +112,19 @@ bool alreadyPresent(const fs::path& root, const std::string& marker) {
   return true;
 }
 
-fs::path unusedSibling(const fs::path& root) {
+// Claims a fresh sibling folder atomically (creating a folder fails on an existing name), so that two
+// writers never share one, not even two threads of one process.
+fs::path claimStagingFolder(const fs::path& root) {
   const std::string base = root.filename().string() + ".tmp-" + std::to_string(processId());
-  fs::path candidate = root.parent_path() / base;
-  std::error_code ec;
-  for (int n = 1; fs::exists(fs::symlink_status(candidate, ec)); ++n) candidate = root.parent_path() / (base + "-" + std::to_string(n));
-  return candidate;
+  for (int n = 0; n < 1000; ++n) {
+    fs::path candidate = root.parent_path() / (n == 0 ? base : base + "-" + std::to_string(n));
+    std::error_code ec;
+    if (fs::create_directory(candidate, ec)) return candidate;
+    if (ec && ec != std::errc::file_exists) {
+      throw IoError(candidate, "cannot create the staging folder: " + ec.message());
+    }
+  }
+  throw IoError(root.parent_path(), "cannot find a free name for the staging folder of " + root.filename().string());
 }
 
 void writeScenes(const fs::path& dir, const DemoDatasetOptions& o) {
@@ -140,9 +151,11 @@ std::string readmeText(const DemoDatasetOptions& o) {
   std::string text =
       "NeCo Studio demo dataset (Pascal VOC 2012 layout)\n\n"
       "Made by NeCo's built-in generator, without any download: every file is a pure function of the\n"
-      "options below (regenerate with `neco demo-data --out DIR`).\n\n"
-      "seed " + std::to_string(o.seed) + ", " + std::to_string(o.trainCount) + " train + " + std::to_string(o.valCount) +
-      " val images, sides " + std::to_string(o.minSide) + ".." + std::to_string(o.maxSide) + " px\n\n"
+      "options below (regenerate with `neco demo-data --out DIR`).\n\n";
+  text += "seed " + std::to_string(o.seed) + ", " + std::to_string(o.trainCount) + " train + " +
+          std::to_string(o.valCount) + " val images, sides " + std::to_string(o.minSide) + ".." +
+          std::to_string(o.maxSide) + " px\n\n";
+  text +=
       "Each scene is a textured background (fine noise, soft gradient or grass-like strokes) with 1-4\n"
       "textured shapes that may overlap (later ones on top). Every foreground class is a fixed\n"
       "(shape, texture) pairing with per-instance colours, so the texture identifies the class.\n\n"
@@ -192,7 +205,8 @@ bool isDemoDataset(const std::filesystem::path& root) noexcept {
 DemoDatasetSummary writeDemoDataset(const std::filesystem::path& rootPath, const DemoDatasetOptions& options) {
   validateOptions(options);
   if (!imageCodecsAvailable()) {
-    throw UnsupportedError("cannot write the demo dataset: this build has no image codecs (configured without OpenCV/zlib)");
+    throw UnsupportedError(
+        "cannot write the demo dataset: this build has no image codecs (configured without OpenCV/zlib)");
   }
   DemoDatasetSummary summary;
   summary.root = normalizedRoot(rootPath);
@@ -208,15 +222,17 @@ DemoDatasetSummary writeDemoDataset(const std::filesystem::path& rootPath, const
     return summary;
   }
   createDirectories(summary.root.parent_path());
-  const fs::path staging = unusedSibling(summary.root);
   spdlog::info("writing demo dataset ({} train + {} val images, seed {}) to {}", options.trainCount, options.valCount,
                options.seed, summary.root.string());
+  const fs::path staging = claimStagingFolder(summary.root);
   try {
     writeDatasetInto(staging, options, marker);
     fs::rename(staging, summary.root);  // replaces an empty folder; fails if someone filled it meanwhile
   } catch (const fs::filesystem_error& e) {
     std::error_code ignored;
     fs::remove_all(staging, ignored);  // only our own staging folder, never anything under root
+    // The studio and the CLI may both have been writing the very same dataset: theirs is as good.
+    if (isDemoDataset(summary.root) && readSmallFile(summary.root / kMarkerFile) == marker) return summary;
     throw IoError(summary.root, std::string("cannot move the finished dataset into place: ") + e.code().message());
   } catch (...) {
     std::error_code ignored;

@@ -35,7 +35,9 @@ std::vector<PaletteColor> vocPalette() {
   return palette;
 }
 
-bool imageCodecsAvailable() noexcept { return NECO_HAVE_IMAGE_CODECS != 0; }
+bool imageCodecsAvailable() noexcept {
+  return NECO_HAVE_IMAGE_CODECS != 0;
+}
 
 #if NECO_HAVE_IMAGE_CODECS
 
@@ -112,7 +114,8 @@ void checkPngEnd(const std::vector<std::uint8_t>& b, const std::filesystem::path
   }
 }
 
-RgbImage decodeWithOpenCv(const std::vector<std::uint8_t>& bytes, Dimensions expected, const std::filesystem::path& path) {
+RgbImage decodeWithOpenCv(const std::vector<std::uint8_t>& bytes, Dimensions expected,
+                          const std::filesystem::path& path) {
   const cv::Mat encoded(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<std::uint8_t*>(bytes.data()));
   cv::Mat bgr;
   try {
@@ -164,7 +167,9 @@ RgbImage readImage(const std::filesystem::path& path) {
 
 void writeJpeg(const std::filesystem::path& path, const RgbImage& image, int quality) {
   checkRgbImage(image);
-  if (quality < 1 || quality > 100) throw InvalidArgumentError("JPEG quality must be in 1..100, got " + std::to_string(quality));
+  if (quality < 1 || quality > 100) {
+    throw InvalidArgumentError("JPEG quality must be in 1..100, got " + std::to_string(quality));
+  }
   const cv::Mat rgb(image.height, image.width, CV_8UC3, const_cast<std::uint8_t*>(image.pixels.data()));
   std::vector<std::uint8_t> encoded;
   bool ok = false;

@@ -33,7 +33,6 @@ void appendBe32(std::vector<std::uint8_t>& out, std::uint32_t v) {
 }
 
 struct Chunk {
-  std::size_t offset = 0;  // of the length field, for error messages
   std::uint32_t length = 0;
   std::string type;
   const std::uint8_t* data = nullptr;
@@ -45,7 +44,6 @@ Chunk readChunk(const std::vector<std::uint8_t>& bytes, std::size_t pos, const s
   const std::string at = " at offset " + std::to_string(pos);
   if (bytes.size() - pos < 8) throw FormatError(source, "truncated PNG: chunk header" + at + " is cut off");
   Chunk c;
-  c.offset = pos;
   c.length = readBe32(&bytes[pos]);
   const std::uint8_t* type = &bytes[pos + 4];
   for (int i = 0; i < 4; ++i) {
@@ -53,7 +51,9 @@ Chunk readChunk(const std::vector<std::uint8_t>& bytes, std::size_t pos, const s
     if (!letter) throw FormatError(source, "invalid chunk type" + at);
   }
   c.type.assign(reinterpret_cast<const char*>(type), 4);
-  if (c.length > kMaxChunkLength) throw FormatError(source, "chunk '" + c.type + "'" + at + " claims an invalid length");
+  if (c.length > kMaxChunkLength) {
+    throw FormatError(source, "chunk '" + c.type + "'" + at + " claims an invalid length");
+  }
   const std::size_t left = bytes.size() - pos - 8;
   if (std::size_t{c.length} + 4 > left) {
     throw FormatError(source, "truncated chunk '" + c.type + "'" + at + ": needs " + std::to_string(c.length + 4ull) +
@@ -85,9 +85,14 @@ class Inflater {
       z_.avail_out = static_cast<uInt>(out_.size() - produced_);
       const int ret = inflate(&z_, Z_NO_FLUSH);
       produced_ = out_.size() - z_.avail_out;
-      if (ret == Z_STREAM_END) ended_ = true;
-      else if (ret == Z_BUF_ERROR && z_.avail_out == 0) throw FormatError(source_, "wrong decompressed size: image data inflates to more than the expected " + std::to_string(out_.size()) + " bytes");
-      else if (ret != Z_OK) throw FormatError(source_, std::string("inflate error in image data: ") + (z_.msg ? z_.msg : "corrupt stream"));
+      if (ret == Z_STREAM_END) {
+        ended_ = true;
+      } else if (ret == Z_BUF_ERROR && z_.avail_out == 0) {  // full, and the stream wants to go on
+        throw FormatError(source_, "wrong decompressed size: image data inflates to more than the expected " +
+                                       std::to_string(out_.size()) + " bytes");
+      } else if (ret != Z_OK) {
+        throw FormatError(source_, std::string("inflate error in image data: ") + (z_.msg ? z_.msg : "corrupt stream"));
+      }
     }
   }
 
@@ -122,17 +127,17 @@ void unfilter(const std::vector<std::uint8_t>& raw, LabelImage& img, const std::
     const std::uint8_t* in = &raw[y * (w + 1) + 1];
     std::uint8_t* out = &img.labels[y * w];
     const std::uint8_t* up = y > 0 ? out - w : nullptr;
-    if (filter > 4) throw FormatError(source, "invalid filter type " + std::to_string(filter) + " on row " + std::to_string(y));
+    if (filter > 4) {
+      throw FormatError(source, "invalid filter type " + std::to_string(filter) + " on row " + std::to_string(y));
+    }
     for (std::size_t x = 0; x < w; ++x) {
       const int a = x > 0 ? out[x - 1] : 0, b = up ? up[x] : 0, c = (up && x > 0) ? up[x - 1] : 0;
-      int predictor = 0;
-      switch (filter) {
-        case 1: predictor = a; break;
-        case 2: predictor = b; break;
-        case 3: predictor = (a + b) / 2; break;
-        case 4: predictor = paeth(a, b, c); break;
-        default: break;
-      }
+      // Filter types: 0 None, 1 Sub (left), 2 Up, 3 Average, 4 Paeth.
+      const int predictor = filter == 1   ? a
+                            : filter == 2 ? b
+                            : filter == 3 ? (a + b) / 2
+                            : filter == 4 ? paeth(a, b, c)
+                                          : 0;
       out[x] = static_cast<std::uint8_t>(in[x] + predictor);
     }
   }
@@ -140,7 +145,8 @@ void unfilter(const std::vector<std::uint8_t>& raw, LabelImage& img, const std::
 
 void checkSupported(const Header& h, const std::filesystem::path& source) {
   if (h.interlace != 0) {
-    throw FormatError(source, "unsupported interlace method " + std::to_string(h.interlace) + " (masks must not be interlaced)");
+    throw FormatError(
+        source, "unsupported interlace method " + std::to_string(h.interlace) + " (masks must not be interlaced)");
   }
   if ((h.colorType != 3 && h.colorType != 0) || h.bitDepth != 8) {
     throw FormatError(source, "unsupported colour type " + std::to_string(h.colorType) + " with bit depth " +
@@ -153,17 +159,22 @@ void appendChunk(std::vector<std::uint8_t>& out, const char* type, const std::ve
   const std::size_t typeAt = out.size();
   out.insert(out.end(), type, type + 4);
   out.insert(out.end(), data.begin(), data.end());
-  appendBe32(out, static_cast<std::uint32_t>(crc32(crc32(0, nullptr, 0), &out[typeAt], static_cast<uInt>(data.size() + 4))));
+  appendBe32(out,
+             static_cast<std::uint32_t>(crc32(crc32(0, nullptr, 0), &out[typeAt], static_cast<uInt>(data.size() + 4))));
 }
 
 }  // namespace
 
 Header parseHeader(const std::vector<std::uint8_t>& bytes, const std::filesystem::path& source) {
   if (bytes.empty()) throw FormatError(source, "empty file (0 bytes)");
-  if (bytes.size() < 8 || std::memcmp(bytes.data(), kSignature, 8) != 0) throw FormatError(source, "not a PNG file (bad signature)");
+  if (bytes.size() < 8 || std::memcmp(bytes.data(), kSignature, 8) != 0) {
+    throw FormatError(source, "not a PNG file (bad signature)");
+  }
   const Chunk ihdr = readChunk(bytes, 8, source);
   if (ihdr.type != "IHDR") throw FormatError(source, "first chunk is '" + ihdr.type + "', expected IHDR");
-  if (ihdr.length != 13) throw FormatError(source, "IHDR chunk has length " + std::to_string(ihdr.length) + ", expected 13");
+  if (ihdr.length != 13) {
+    throw FormatError(source, "IHDR chunk has length " + std::to_string(ihdr.length) + ", expected 13");
+  }
   const std::uint8_t* d = ihdr.data;
   io_detail::checkImageDimensions(readBe32(d), readBe32(d + 4), source);
   if (d[10] != 0 || d[11] != 0) throw FormatError(source, "unknown PNG compression or filter method");
@@ -197,7 +208,9 @@ LabelImage decodeIndexed(const std::vector<std::uint8_t>& bytes, const std::file
       inflater.feed(c.data, c.length);
     } else if (c.type == "PLTE") {
       if (sawIdat || !palette.empty()) throw FormatError(source, "misplaced or repeated PLTE chunk");
-      if (c.length == 0 || c.length % 3 != 0 || c.length > 768) throw FormatError(source, "PLTE chunk has invalid length " + std::to_string(c.length));
+      if (c.length == 0 || c.length % 3 != 0 || c.length > 768) {
+        throw FormatError(source, "PLTE chunk has invalid length " + std::to_string(c.length));
+      }
       for (std::uint32_t i = 0; i < c.length; i += 3) palette.push_back({c.data[i], c.data[i + 1], c.data[i + 2]});
     } else if (c.type[0] >= 'A' && c.type[0] <= 'Z') {  // critical chunk we do not know (or a second IHDR)
       throw FormatError(source, "unsupported critical chunk '" + c.type + "'");
@@ -218,12 +231,16 @@ std::vector<std::uint8_t> encodeIndexed(const LabelImage& labels, const std::vec
   if (labels.empty() || labels.width > kMaxImageSide || labels.height > kMaxImageSide ||
       labels.labels.size() != static_cast<std::size_t>(labels.width) * labels.height) {
     throw InvalidArgumentError("label image is empty, too large or inconsistent (" + std::to_string(labels.width) +
-                               "x" + std::to_string(labels.height) + ", " + std::to_string(labels.labels.size()) + " values)");
+                               "x" + std::to_string(labels.height) + ", " + std::to_string(labels.labels.size()) +
+                               " values)");
   }
-  if (palette.empty() || palette.size() > 256) throw InvalidArgumentError("a PNG palette needs 1..256 entries, got " + std::to_string(palette.size()));
+  if (palette.empty() || palette.size() > 256) {
+    throw InvalidArgumentError("a PNG palette needs 1..256 entries, got " + std::to_string(palette.size()));
+  }
   const std::uint8_t maxLabel = *std::max_element(labels.labels.begin(), labels.labels.end());
   if (maxLabel >= palette.size()) {
-    throw InvalidArgumentError("label " + std::to_string(maxLabel) + " has no entry in the " + std::to_string(palette.size()) + "-colour palette");
+    throw InvalidArgumentError("label " + std::to_string(maxLabel) + " has no entry in the " +
+                               std::to_string(palette.size()) + "-colour palette");
   }
   const std::size_t w = static_cast<std::size_t>(labels.width);
   std::vector<std::uint8_t> raw;
@@ -234,7 +251,9 @@ std::vector<std::uint8_t> encodeIndexed(const LabelImage& labels, const std::vec
   }
   std::vector<std::uint8_t> idat(compressBound(raw.size()));
   uLongf idatSize = idat.size();
-  if (compress2(idat.data(), &idatSize, raw.data(), raw.size(), 9) != Z_OK) throw Error("zlib compression failed (out of memory?)");
+  if (compress2(idat.data(), &idatSize, raw.data(), raw.size(), 9) != Z_OK) {
+    throw Error("zlib compression failed (out of memory?)");
+  }
   idat.resize(idatSize);
 
   std::vector<std::uint8_t> ihdr;
@@ -305,7 +324,8 @@ LabelImage readPalettePng(const std::filesystem::path& path, std::vector<Palette
   return png::decodeIndexed(io_detail::readFileBytes(path, io_detail::kMaxImageFileBytes), path, paletteOut);
 }
 
-void writePalettePng(const std::filesystem::path& path, const LabelImage& labels, const std::vector<PaletteColor>& palette) {
+void writePalettePng(const std::filesystem::path& path, const LabelImage& labels,
+                     const std::vector<PaletteColor>& palette) {
   io_detail::writeFileBytes(path, png::encodeIndexed(labels, palette));
 }
 

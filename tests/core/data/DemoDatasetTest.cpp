@@ -16,6 +16,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 // Every case exists in every build; without codecs the file-based ones skip at their first line.
@@ -96,13 +97,15 @@ bool leftoverStagingFolder(const fs::path& parent) {
 NECO_TEST(DemoDataset, writesAReadableVocLayout) {
   REQUIRE_IMAGE_CODECS();
   TempDir tmp;
-  const neco::DemoDatasetOptions o = smallOptions();
+  const neco::DemoDatasetOptions o;  // the dataset the product ships: 48 + 16 images
   const neco::DemoDatasetSummary summary = neco::writeDemoDataset(tmp / "voc", o);
   NECO_CHECK(summary.created);
   NECO_CHECK(summary.root == tmp / "voc");
   NECO_CHECK(summary.imagesDir == tmp / "voc" / "JPEGImages");
-  NECO_CHECK_EQ(summary.trainCount, 5);
-  NECO_CHECK_EQ(summary.valCount, 3);
+  NECO_CHECK(summary.masksDir == tmp / "voc" / "SegmentationClass");
+  NECO_CHECK(summary.imageSetsDir == tmp / "voc" / "ImageSets" / "Segmentation");
+  NECO_CHECK_EQ(summary.trainCount, 48);
+  NECO_CHECK_EQ(summary.valCount, 16);
   NECO_CHECK_EQ(summary.classCount, 7);
   NECO_CHECK(neco::isDemoDataset(summary.root));
   NECO_CHECK(readLines(summary.root / "classes.txt") == neco::demoClassNames());
@@ -110,8 +113,8 @@ NECO_TEST(DemoDataset, writesAReadableVocLayout) {
 
   const auto train = readLines(summary.imageSetsDir / "train.txt"), val = readLines(summary.imageSetsDir / "val.txt");
   const auto trainval = readLines(summary.imageSetsDir / "trainval.txt");
-  NECO_CHECK_EQ(train.size(), std::size_t{5});
-  NECO_CHECK_EQ(val.size(), std::size_t{3});
+  NECO_CHECK_EQ(train.size(), std::size_t{48});
+  NECO_CHECK_EQ(val.size(), std::size_t{16});
   const std::set<std::string> trainSet(train.begin(), train.end()), valSet(val.begin(), val.end());
   std::set<std::string> both = trainSet;
   both.insert(valSet.begin(), valSet.end());
@@ -200,6 +203,33 @@ NECO_TEST(DemoDataset, createsParentsAndFillsAnEmptyFolder) {
   fs::create_directory(tmp / "empty");
   NECO_CHECK(neco::writeDemoDataset(tmp / "empty", smallOptions()).created);
   NECO_CHECK(fs::is_regular_file(tmp / "empty" / "SegmentationClass" / "demo_000007.png"));
+  NECO_CHECK(!leftoverStagingFolder(tmp.path()));
+}
+
+NECO_TEST(DemoDataset, concurrentWritersAgree) {
+  REQUIRE_IMAGE_CODECS();
+  TempDir tmp;
+  // The studio's first run and `neco demo-data` may target the same folder at once: both succeed.
+  // A first dataset written on this thread creates spdlog's and OpenCV's lazily built registries, so
+  // that a ThreadSanitizer build (whose system libraries are not instrumented) sees only our threads.
+  neco::writeDemoDataset(tmp / "warm-up", smallOptions());
+  std::vector<neco::DemoDatasetSummary> results(2);
+  std::vector<std::string> errors(2);
+  std::vector<std::thread> writers;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    writers.emplace_back([&, i] {
+      try {
+        results[i] = neco::writeDemoDataset(tmp / "voc", smallOptions());
+      } catch (const std::exception& e) {
+        errors[i] = e.what();
+      }
+    });
+  }
+  for (std::thread& t : writers) t.join();
+  NECO_CHECK(errors == std::vector<std::string>(2));
+  NECO_CHECK(results[0].created || results[1].created);
+  NECO_CHECK(neco::isDemoDataset(tmp / "voc"));
+  NECO_CHECK_EQ(snapshot(tmp / "voc").size(), std::size_t{8 * 2 + 3 + 3});
   NECO_CHECK(!leftoverStagingFolder(tmp.path()));
 }
 

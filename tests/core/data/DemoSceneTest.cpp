@@ -7,8 +7,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 namespace {
@@ -19,13 +21,16 @@ constexpr int kScenes = 64;
 const std::vector<neco::DemoScene>& scenes() {  // rendered once, shared by the cases below
   static const std::vector<neco::DemoScene> all = [] {
     std::vector<neco::DemoScene> v;
+    v.reserve(kScenes);
     for (int i = 0; i < kScenes; ++i) v.push_back(neco::renderDemoScene(7, i, neco::DemoDatasetOptions{}));
     return v;
   }();
   return all;
 }
 
-bool isVoid(const neco::LabelImage& l, int x, int y) { return l.at(x, y) == neco::LabelImage::kIgnore; }
+bool isVoid(const neco::LabelImage& l, int x, int y) {
+  return l.at(x, y) == neco::LabelImage::kIgnore;
+}
 
 // True when the (2r+1)^2 window around (x, y) holds two non-void pixels with different labels.
 bool differentLabelsNear(const neco::LabelImage& l, int x, int y, int r) {
@@ -34,7 +39,7 @@ bool differentLabelsNear(const neco::LabelImage& l, int x, int y, int r) {
     for (int xx = std::max(0, x - r); xx <= std::min(l.width - 1, x + r); ++xx) {
       if (isVoid(l, xx, yy)) continue;
       if (first < 0) first = l.at(xx, yy);
-      else if (l.at(xx, yy) != first) return true;
+      if (l.at(xx, yy) != first) return true;
     }
   }
   return false;
@@ -44,7 +49,6 @@ struct ClassStats {
   double pixels = 0;
   double saturation = 0;  // mean of max(r,g,b) - min(r,g,b)
   double gradient = 0;    // mean |horizontal difference| summed over channels, inside one label
-  std::array<double, 3> colour{};
 };
 
 // Per-class statistics over all scenes, taken on non-void pixels whose right neighbour has the same label.
@@ -59,17 +63,14 @@ std::array<ClassStats, kClassCount> classStats() {
         ClassStats& c = stats[label];
         c.pixels += 1;
         c.saturation += std::max({p[0], p[1], p[2]}) - std::min({p[0], p[1], p[2]});
-        for (int k = 0; k < 3; ++k) {
-          c.gradient += std::abs(int(p[k]) - int(q[k]));
-          c.colour[k] += p[k];
-        }
+        for (int k = 0; k < 3; ++k) c.gradient += std::abs(int(p[k]) - int(q[k]));
       }
     }
   }
   for (ClassStats& c : stats) {
     if (c.pixels == 0) continue;
-    c.saturation /= c.pixels, c.gradient /= c.pixels;
-    for (double& v : c.colour) v /= c.pixels;
+    c.saturation /= c.pixels;
+    c.gradient /= c.pixels;
   }
   return stats;
 }
@@ -109,8 +110,12 @@ NECO_TEST(DemoScene, labelsAreClassesOrVoid) {
 }
 
 NECO_TEST(DemoScene, voidBandCoversExactlyTheBoundaries) {
-  for (const neco::DemoScene& s : scenes()) {
-    const neco::LabelImage& l = s.labels;
+  std::vector<neco::LabelImage> maps;
+  for (const neco::DemoScene& s : scenes()) maps.push_back(s.labels);
+  neco::DemoDatasetOptions small;  // crowded small scenes: slivers and tips are most likely here
+  small.minSide = 64, small.maxSide = 96;
+  for (int i = 0; i < 32; ++i) maps.push_back(neco::renderDemoScene(3, i, small).labels);
+  for (const neco::LabelImage& l : maps) {
     std::size_t voidPixels = 0;
     for (int y = 0; y < l.height; ++y) {
       for (int x = 0; x < l.width; ++x) {
@@ -129,7 +134,7 @@ NECO_TEST(DemoScene, voidBandCoversExactlyTheBoundaries) {
       }
     }
     NECO_CHECK(voidPixels > 0);
-    NECO_CHECK(voidPixels < l.labels.size() / 8);  // a thin band, not a blanket
+    NECO_CHECK(voidPixels < l.labels.size() / 6);  // a thin band, not a blanket
   }
 }
 
@@ -144,41 +149,45 @@ NECO_TEST(DemoScene, everyClassAppearsIn64Scenes) {
 }
 
 NECO_TEST(DemoScene, shapesStandOutFromTheBackground) {
-  // Per scene: the mean colour of every visible object differs clearly from the background's.
+  // Per scene and visible object class: the mean absolute difference (summed over R, G, B) between
+  // its pixels and the background's mean colour is large. Over 1000 scenes the smallest is about 95.
   for (const neco::DemoScene& s : scenes()) {
-    std::array<std::array<double, 4>, kClassCount> sums{};  // r, g, b, count
+    std::array<double, 4> background{};  // r, g, b, count
+    for (int y = 0; y < s.image.height; ++y) {
+      for (int x = 0; x < s.image.width; ++x) {
+        if (s.labels.at(x, y) != 0) continue;
+        for (int k = 0; k < 3; ++k) background[k] += s.image.at(x, y)[k];
+        background[3] += 1;
+      }
+    }
+    NECO_REQUIRE(background[3] > 0);
+    std::array<std::array<double, 2>, kClassCount> difference{};  // sum, count
     for (int y = 0; y < s.image.height; ++y) {
       for (int x = 0; x < s.image.width; ++x) {
         const std::uint8_t label = s.labels.at(x, y);
-        if (label >= kClassCount) continue;
-        for (int k = 0; k < 3; ++k) sums[label][k] += s.image.at(x, y)[k];
-        sums[label][3] += 1;
+        if (label == 0 || label >= kClassCount) continue;
+        for (int k = 0; k < 3; ++k) {
+          difference[label][0] += std::abs(s.image.at(x, y)[k] - background[k] / background[3]);
+        }
+        difference[label][1] += 1;
       }
     }
-    for (int k = 1; k < kClassCount && sums[0][3] > 0; ++k) {
-      if (sums[k][3] < 300) continue;  // mostly hidden behind other shapes
-      double distance = 0;
-      for (int c = 0; c < 3; ++c) distance += std::abs(sums[k][c] / sums[k][3] - sums[0][c] / sums[0][3]);
-      NECO_CHECK(distance > 30);
+    for (int k = 1; k < kClassCount; ++k) {
+      if (difference[k][1] >= 300) NECO_CHECK(difference[k][0] / difference[k][1] > 40);  // else mostly hidden
     }
   }
 }
 
-NECO_TEST(DemoScene, classesHaveTheirOwnTextureSignature) {
+NECO_TEST(DemoScene, classesDifferFromTheBackgroundInTexture) {
   const auto stats = classStats();
   for (int k = 1; k < kClassCount; ++k) {
     NECO_REQUIRE(stats[k].pixels > 0);
-    NECO_CHECK(stats[k].saturation > stats[0].saturation + 40);  // objects are vivid, background is not
+    NECO_CHECK(stats[k].saturation > stats[0].saturation + 40);  // objects are vivid, the background is not
   }
+  // The patterned classes have strong local contrast; the gradient ellipse is smooth.
   const int gradientEllipse = 5;
-  for (int k : {1, 2, 3, 4, 6}) NECO_CHECK(stats[k].gradient > 3 * stats[gradientEllipse].gradient);
-  for (int a = 1; a < kClassCount; ++a) {  // crude: no two classes share both signatures
-    for (int b = a + 1; b < kClassCount; ++b) {
-      const bool sameGradient = std::abs(stats[a].gradient - stats[b].gradient) < 3;
-      const bool sameSaturation = std::abs(stats[a].saturation - stats[b].saturation) < 3;
-      NECO_CHECK(!(sameGradient && sameSaturation));
-    }
-  }
+  for (int k : {1, 2, 3, 4, 6}) NECO_CHECK(stats[k].gradient > 10 * stats[gradientEllipse].gradient);
+  NECO_CHECK(stats[0].gradient > 3 * stats[gradientEllipse].gradient);  // background is never flat either
 }
 
 NECO_TEST(DemoScene, rejectsBadArguments) {

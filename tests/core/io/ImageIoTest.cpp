@@ -161,7 +161,9 @@ NECO_TEST(ImageIo, pngIsReadAsRgbAndTruncatedPngRejected) {
   REQUIRE_IMAGE_CODECS();
   TempDir dir;
   neco::LabelImage labels{5, 4, Bytes(20)};
-  for (std::size_t i = 0; i < labels.labels.size(); ++i) labels.labels[i] = static_cast<std::uint8_t>(i % 3 == 0 ? 255 : i);
+  for (std::size_t i = 0; i < labels.labels.size(); ++i) {
+    labels.labels[i] = static_cast<std::uint8_t>(i % 3 == 0 ? 255 : i);
+  }
   neco::writePalettePng(dir / "m.png", labels, neco::vocPalette());
   const neco::RgbImage rgb = neco::readImage(dir / "m.png");
   NECO_REQUIRE(rgb.width == 5 && rgb.height == 4);

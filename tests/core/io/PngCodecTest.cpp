@@ -174,7 +174,8 @@ Bytes makePng(const PngSpec& spec, const Bytes& compressed) {
   }
   const std::size_t piece = compressed.size() / spec.idatPieces + 1;
   for (std::size_t at = 0; at < compressed.size(); at += piece) {
-    appendChunk(png, "IDAT", Bytes(compressed.begin() + at, compressed.begin() + std::min(compressed.size(), at + piece)));
+    appendChunk(png, "IDAT",
+                Bytes(compressed.begin() + at, compressed.begin() + std::min(compressed.size(), at + piece)));
   }
   appendChunk(png, "IEND", {});
   return png;
@@ -213,16 +214,19 @@ NECO_TEST(PngCodec, paletteComesBack) {
   std::vector<neco::PaletteColor> back;
   neco::readPalettePng(dir / "p.png", &back);
   NECO_CHECK(back == palette);
-  NECO_CHECK_THROWS(neco::InvalidArgumentError, neco::writePalettePng(dir / "q.png", randomLabels(4, 4, 1, 3), palette));
+  NECO_CHECK_THROWS(neco::InvalidArgumentError,
+                    neco::writePalettePng(dir / "q.png", randomLabels(4, 4, 1, 3), palette));
   NECO_CHECK_THROWS(neco::InvalidArgumentError, neco::writePalettePng(dir / "q.png", randomLabels(4, 4, 1, 0), {}));
-  NECO_CHECK_THROWS(neco::InvalidArgumentError, neco::writePalettePng(dir / "q.png", neco::LabelImage{3, 3, {0}}, palette));
+  NECO_CHECK_THROWS(neco::InvalidArgumentError,
+                    neco::writePalettePng(dir / "q.png", neco::LabelImage{3, 3, {0}}, palette));
 }
 
 NECO_TEST(PngCodec, decodesEveryFilterTypeAndSplitIdat) {
   REQUIRE_IMAGE_CODECS();
   TempDir dir;
   for (std::uint8_t colorType : {std::uint8_t{3}, std::uint8_t{0}}) {
-    for (int (*filterOf)(int) : {+[](int y) { return y % 5; }, +[](int) { return 4; }, +[](int y) { return 4 - y % 5; }}) {
+    for (int (*filterOf)(int) :
+         {+[](int y) { return y % 5; }, +[](int) { return 4; }, +[](int y) { return 4 - y % 5; }}) {
       const neco::LabelImage labels = randomLabels(37, 21, 11 + colorType, 255);
       PngSpec spec;
       spec.width = 37, spec.height = 21, spec.colorType = colorType, spec.idatPieces = 3;
@@ -264,8 +268,10 @@ NECO_TEST(PngCodec, everyTruncationIsAFormatError) {
   TempDir dir;
   const Bytes png = smallMaskPng(dir);
   for (std::size_t size = 0; size < png.size(); ++size) {
-    writeBytes(dir / "cut.png", Bytes(png.begin(), png.begin() + static_cast<std::ptrdiff_t>(size)));
-    NECO_CHECK(formatErrorOf(dir / "cut.png") != "(no FormatError)");
+    // A new name each time: overwriting one file makes ext4 flush it on every truncation (slow).
+    const fs::path cut = dir / ("cut-" + std::to_string(size) + ".png");
+    writeBytes(cut, Bytes(png.begin(), png.begin() + static_cast<std::ptrdiff_t>(size)));
+    NECO_CHECK(formatErrorOf(cut) != "(no FormatError)");
   }
 }
 
@@ -276,9 +282,10 @@ NECO_TEST(PngCodec, bitFlipsNeverCrash) {
   for (std::size_t at = 0; at < png.size(); ++at) {
     Bytes bad = png;
     bad[at] ^= static_cast<std::uint8_t>(1u << (at % 8));
-    writeBytes(dir / "flip.png", bad);
+    const fs::path flipped = dir / ("flip-" + std::to_string(at) + ".png");
+    writeBytes(flipped, bad);
     try {
-      neco::readPalettePng(dir / "flip.png");
+      neco::readPalettePng(flipped);
     } catch (const neco::Error&) {
     }  // decoding or a typed error are both fine; anything else fails the case
   }
@@ -300,7 +307,8 @@ NECO_TEST(PngCodec, rejectsUnsupportedLayouts) {
   REQUIRE_IMAGE_CODECS();
   TempDir dir;
   const neco::LabelImage labels = randomLabels(8, 8, 4);
-  const Bytes data = zlibCompress(filterRows(labels, +[](int) { return 0; }));
+  const Bytes data = zlibCompress(filterRows(
+      labels, +[](int) { return 0; }));
   PngSpec spec;
   spec.width = 8, spec.height = 8;
   spec.colorType = 2;  // truecolour
@@ -345,7 +353,7 @@ NECO_TEST(PngCodec, opencvSeesThePaletteColours) {
   NECO_REQUIRE(bgr.cols == 61 && bgr.rows == 47 && bgr.type() == CV_8UC3);
   for (int y = 0; y < 47; ++y) {
     for (int x = 0; x < 61; ++x) {
-      const cv::Vec3b p = bgr.at<cv::Vec3b>(y, x);
+      const cv::Vec3b& p = bgr.at<cv::Vec3b>(y, x);
       const neco::PaletteColor c = palette[labels.at(x, y)];
       NECO_REQUIRE(p[2] == c.r && p[1] == c.g && p[0] == c.b);
     }
@@ -367,5 +375,6 @@ NECO_TEST(PngCodec, unsupportedWithoutCodecs) {
   NECO_CHECK_EQ(neco::imageCodecsAvailable(), NECO_HAVE_IMAGE_CODECS != 0);
   if (neco::imageCodecsAvailable()) return;
   NECO_CHECK_THROWS(neco::UnsupportedError, neco::readPalettePng("any.png"));
-  NECO_CHECK_THROWS(neco::UnsupportedError, neco::writePalettePng("any.png", randomLabels(2, 2, 1), neco::vocPalette()));
+  NECO_CHECK_THROWS(neco::UnsupportedError,
+                    neco::writePalettePng("any.png", randomLabels(2, 2, 1), neco::vocPalette()));
 }

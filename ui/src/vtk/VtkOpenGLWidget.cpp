@@ -1,3 +1,5 @@
+// The Qt 6 <-> VTK 9.1 bridge; VtkOpenGLWidget.h lists the rules it keeps.
+
 #include "neco/ui/VtkOpenGLWidget.h"
 
 // NOTE: no vtk_glew.h in this file. The header above pulls in Qt's <GL/gl.h> (GLEW refuses to come
@@ -60,8 +62,7 @@ class FlagScope {
 // Collects the VTK errors an object raises while it is alive (instead of VTK's output window).
 class ScopedVtkErrorCatcher {
  public:
-  ScopedVtkErrorCatcher(vtkObject* source, std::string& firstError)
-      : source_(source), firstError_(firstError) {
+  ScopedVtkErrorCatcher(vtkObject* source, std::string& firstError) : source_(source), firstError_(firstError) {
     id_ = source_->AddObserver(vtkCommand::ErrorEvent, this, &ScopedVtkErrorCatcher::onError);
   }
   ~ScopedVtkErrorCatcher() { source_->RemoveObserver(id_); }
@@ -83,6 +84,7 @@ class ScopedVtkErrorCatcher {
 };
 
 // X11 keysym names of printable ASCII (32..126): the names VTK's interactor styles compare against.
+// clang-format off
 constexpr std::array<const char*, 95> kAsciiKeySyms = {
     "space",     "exclam",    "quotedbl",     "numbersign",  "dollar",     "percent",
     "ampersand", "apostrophe", "parenleft",   "parenright",  "asterisk",   "plus",
@@ -100,39 +102,36 @@ constexpr std::array<const char*, 95> kAsciiKeySyms = {
     "n",         "o",         "p",            "q",           "r",          "s",
     "t",         "u",         "v",            "w",           "x",          "y",
     "z",         "braceleft", "bar",          "braceright",  "asciitilde"};
+// clang-format on
+
+struct KeySymName {
+  int key;
+  const char* keySym;
+};
+
+// X11 keysym names of the keys without printable text.
+// clang-format off
+constexpr KeySymName kSpecialKeySyms[] = {
+    {Qt::Key_Backspace, "BackSpace"}, {Qt::Key_Tab, "Tab"},           {Qt::Key_Backtab, "Tab"},
+    {Qt::Key_Return, "Return"},       {Qt::Key_Enter, "KP_Enter"},    {Qt::Key_Escape, "Escape"},
+    {Qt::Key_Delete, "Delete"},       {Qt::Key_Insert, "Insert"},     {Qt::Key_Home, "Home"},
+    {Qt::Key_End, "End"},             {Qt::Key_Left, "Left"},         {Qt::Key_Up, "Up"},
+    {Qt::Key_Right, "Right"},         {Qt::Key_Down, "Down"},         {Qt::Key_PageUp, "Prior"},
+    {Qt::Key_PageDown, "Next"},       {Qt::Key_Shift, "Shift_L"},     {Qt::Key_Control, "Control_L"},
+    {Qt::Key_Alt, "Alt_L"},           {Qt::Key_Meta, "Super_L"},      {Qt::Key_CapsLock, "Caps_Lock"},
+    {Qt::Key_NumLock, "Num_Lock"},    {Qt::Key_ScrollLock, "Scroll_Lock"}, {Qt::Key_Pause, "Pause"},
+    {Qt::Key_Print, "Print"},         {Qt::Key_F1, "F1"},             {Qt::Key_F2, "F2"},
+    {Qt::Key_F3, "F3"},               {Qt::Key_F4, "F4"},             {Qt::Key_F5, "F5"},
+    {Qt::Key_F6, "F6"},               {Qt::Key_F7, "F7"},             {Qt::Key_F8, "F8"},
+    {Qt::Key_F9, "F9"},               {Qt::Key_F10, "F10"},           {Qt::Key_F11, "F11"},
+    {Qt::Key_F12, "F12"}};
+// clang-format on
 
 const char* keySymForSpecialKey(int key) {
-  static const char* const kFunctionKeys[] = {"F1", "F2", "F3", "F4",  "F5",  "F6",
-                                              "F7", "F8", "F9", "F10", "F11", "F12"};
-  if (key >= Qt::Key_F1 && key <= Qt::Key_F12) return kFunctionKeys[key - Qt::Key_F1];
-  switch (key) {
-    case Qt::Key_Backspace: return "BackSpace";
-    case Qt::Key_Tab:
-    case Qt::Key_Backtab: return "Tab";
-    case Qt::Key_Return: return "Return";
-    case Qt::Key_Enter: return "KP_Enter";
-    case Qt::Key_Escape: return "Escape";
-    case Qt::Key_Delete: return "Delete";
-    case Qt::Key_Insert: return "Insert";
-    case Qt::Key_Home: return "Home";
-    case Qt::Key_End: return "End";
-    case Qt::Key_Left: return "Left";
-    case Qt::Key_Up: return "Up";
-    case Qt::Key_Right: return "Right";
-    case Qt::Key_Down: return "Down";
-    case Qt::Key_PageUp: return "Prior";
-    case Qt::Key_PageDown: return "Next";
-    case Qt::Key_Shift: return "Shift_L";
-    case Qt::Key_Control: return "Control_L";
-    case Qt::Key_Alt: return "Alt_L";
-    case Qt::Key_Meta: return "Super_L";
-    case Qt::Key_CapsLock: return "Caps_Lock";
-    case Qt::Key_NumLock: return "Num_Lock";
-    case Qt::Key_ScrollLock: return "Scroll_Lock";
-    case Qt::Key_Pause: return "Pause";
-    case Qt::Key_Print: return "Print";
-    default: return nullptr;
+  for (const KeySymName& entry : kSpecialKeySyms) {
+    if (entry.key == key) return entry.keySym;
   }
+  return nullptr;
 }
 
 int vtkButtonEvent(Qt::MouseButton button, bool pressed) {
@@ -150,16 +149,24 @@ int vtkButtonEvent(Qt::MouseButton button, bool pressed) {
 
 Qt::CursorShape qtCursorFor(int vtkCursor) {
   switch (vtkCursor) {
-    case VTK_CURSOR_CROSSHAIR: return Qt::CrossCursor;
-    case VTK_CURSOR_SIZEALL: return Qt::SizeAllCursor;
-    case VTK_CURSOR_SIZENS: return Qt::SizeVerCursor;
-    case VTK_CURSOR_SIZEWE: return Qt::SizeHorCursor;
+    case VTK_CURSOR_CROSSHAIR:
+      return Qt::CrossCursor;
+    case VTK_CURSOR_SIZEALL:
+      return Qt::SizeAllCursor;
+    case VTK_CURSOR_SIZENS:
+      return Qt::SizeVerCursor;
+    case VTK_CURSOR_SIZEWE:
+      return Qt::SizeHorCursor;
     case VTK_CURSOR_SIZENE:
-    case VTK_CURSOR_SIZESW: return Qt::SizeBDiagCursor;
+    case VTK_CURSOR_SIZESW:
+      return Qt::SizeBDiagCursor;
     case VTK_CURSOR_SIZENW:
-    case VTK_CURSOR_SIZESE: return Qt::SizeFDiagCursor;
-    case VTK_CURSOR_HAND: return Qt::PointingHandCursor;
-    default: return Qt::ArrowCursor;
+    case VTK_CURSOR_SIZESE:
+      return Qt::SizeFDiagCursor;
+    case VTK_CURSOR_HAND:
+      return Qt::PointingHandCursor;
+    default:
+      return Qt::ArrowCursor;
   }
 }
 
@@ -184,10 +191,12 @@ VtkOpenGLWidget::VtkOpenGLWidget(QWidget* parent, Qt::WindowFlags flags)
   renderWindow_->SetForceMaximumHardwareLineWidth(1);
   renderWindow_->AddRenderer(renderer_);
 
-  const unsigned long windowEvents[] = {
-      vtkCommand::WindowMakeCurrentEvent, vtkCommand::WindowIsCurrentEvent,
-      vtkCommand::WindowFrameEvent,       vtkCommand::StartEvent,
-      vtkCommand::EndEvent,               vtkCommand::CursorChangedEvent};
+  const unsigned long windowEvents[] = {vtkCommand::WindowMakeCurrentEvent,
+                                        vtkCommand::WindowIsCurrentEvent,
+                                        vtkCommand::WindowFrameEvent,
+                                        vtkCommand::StartEvent,
+                                        vtkCommand::EndEvent,
+                                        vtkCommand::CursorChangedEvent};
   static_assert(sizeof(windowEvents) == sizeof(renderWindowObservers_), "one id per event");
   for (std::size_t i = 0; i < std::size(windowEvents); ++i) {
     renderWindowObservers_[i] =
@@ -241,19 +250,30 @@ QSurfaceFormat VtkOpenGLWidget::defaultSurfaceFormat() {
 
 void VtkOpenGLWidget::setDefaultSurfaceFormat() {
   if (QCoreApplication::instance() != nullptr) {
-    qWarning("VtkOpenGLWidget::setDefaultSurfaceFormat() called after the QApplication was "
-             "created: Qt's global share context may already use another format");
+    qWarning(
+        "VtkOpenGLWidget::setDefaultSurfaceFormat() called after the QApplication was "
+        "created: Qt's global share context may already use another format");
   }
   QSurfaceFormat::setDefaultFormat(defaultSurfaceFormat());
 }
 
-vtkRenderWindow* VtkOpenGLWidget::renderWindow() const noexcept { return renderWindow_; }
+vtkRenderWindow* VtkOpenGLWidget::renderWindow() const noexcept {
+  return renderWindow_;
+}
 
-vtkRenderWindowInteractor* VtkOpenGLWidget::interactor() const noexcept { return interactor_; }
+vtkRenderWindowInteractor* VtkOpenGLWidget::interactor() const noexcept {
+  return interactor_;
+}
 
-vtkRenderer* VtkOpenGLWidget::renderer() const noexcept { return renderer_; }
+vtkRenderer* VtkOpenGLWidget::renderer() const noexcept {
+  return renderer_;
+}
 
-// ---- OpenGL life cycle ---------------------------------------------------------------------------
+bool VtkOpenGLWidget::renderingReady() const noexcept {
+  return vtkGlReady_;
+}
+
+// ---- OpenGL life cycle --------------------------------------------------------------------------
 
 void VtkOpenGLWidget::initializeGL() {
   runGuarded("initializeGL", [this] {
@@ -276,9 +296,10 @@ void VtkOpenGLWidget::initializeGL() {
     }
     if (!initError.empty()) {
       renderWindow_->SetReadyForRendering(false);
-      qCritical("VtkOpenGLWidget: VTK could not initialise OpenGL on Qt platform '%s' (%s). "
-                "VTK 9.1 needs GLX: run with QT_QPA_PLATFORM=xcb.",
-                qPrintable(QGuiApplication::platformName()), initError.c_str());
+      qCritical(
+          "VtkOpenGLWidget: VTK could not initialise OpenGL on Qt platform '%s' (%s). "
+          "VTK 9.1 needs GLX: run with QT_QPA_PLATFORM=xcb.",
+          qPrintable(QGuiApplication::platformName()), initError.c_str());
       return;
     }
     vtkGlReady_ = true;
@@ -320,7 +341,7 @@ void VtkOpenGLWidget::paintGL() {
     frameIsFresh_ = false;
     blitToWidget();
     state->Pop();
-    emit frameRendered();
+    Q_EMIT frameRendered();
   });
 }
 
@@ -335,8 +356,8 @@ void VtkOpenGLWidget::blitToWidget() {
   state->vtkglDisable(GL_SCISSOR_TEST);  // a scissor would clip the blit
   if (rendered != nullptr) {
     const int* last = rendered->GetLastSize();
-    renderWindow_->BlitDisplayFramebuffer(0, 0, 0, last[0], last[1], 0, 0, target.width(),
-                                          target.height(), GL_COLOR_BUFFER_BIT, GL_LINEAR);
+    renderWindow_->BlitDisplayFramebuffer(0, 0, 0, last[0], last[1], 0, 0, target.width(), target.height(),
+                                          GL_COLOR_BUFFER_BIT, GL_LINEAR);
   }
   // NOTE: force alpha to 1. Mesa leaves it 0 after the blit and the composed widget (and
   // grabFramebuffer()) would come out black.
@@ -422,18 +443,15 @@ void VtkOpenGLWidget::onInteractorRender(vtkObject*, unsigned long, void*) {
 
 // ---- Qt -> VTK ----------------------------------------------------------------------------------
 
-void VtkOpenGLWidget::setEventPosition(const QPointF& logicalPos,
-                                       Qt::KeyboardModifiers modifiers) {
+void VtkOpenGLWidget::setEventPosition(const QPointF& logicalPos, Qt::KeyboardModifiers modifiers) {
   const qreal ratio = devicePixelRatioF();
   interactor_->SetAltKey((modifiers & Qt::AltModifier) ? 1 : 0);
-  interactor_->SetEventInformationFlipY(qRound(logicalPos.x() * ratio),
-                                        qRound(logicalPos.y() * ratio),
+  interactor_->SetEventInformationFlipY(qRound(logicalPos.x() * ratio), qRound(logicalPos.y() * ratio),
                                         (modifiers & Qt::ControlModifier) ? 1 : 0,
                                         (modifiers & Qt::ShiftModifier) ? 1 : 0);
 }
 
-void VtkOpenGLWidget::forwardMouseEvent(QMouseEvent* event, unsigned long vtkEventId,
-                                        int repeatCount) {
+void VtkOpenGLWidget::forwardMouseEvent(QMouseEvent* event, unsigned long vtkEventId, int repeatCount) {
   setEventPosition(event->position(), event->modifiers());
   interactor_->SetRepeatCount(repeatCount);
   interactor_->InvokeEvent(vtkEventId, nullptr);

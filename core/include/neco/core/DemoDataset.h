@@ -23,10 +23,10 @@ inline constexpr int kDemoMaxSide = 4096;
 inline constexpr int kDemoMaxImages = 999999;
 
 struct DemoDatasetOptions {
-  int trainCount = 48;      ///< images in ImageSets/Segmentation/train.txt
-  int valCount = 16;        ///< images in ImageSets/Segmentation/val.txt
-  std::uint64_t seed = 7;   ///< every pixel is a function of (seed, image index, sizes)
-  int minSide = 192;        ///< image width and height are drawn from [minSide, maxSide]
+  int trainCount = 48;     ///< images in ImageSets/Segmentation/train.txt
+  int valCount = 16;       ///< images in ImageSets/Segmentation/val.txt
+  std::uint64_t seed = 7;  ///< every pixel is a function of (seed, image index, sizes)
+  int minSide = 192;       ///< image width and height are drawn from [minSide, maxSide]
   int maxSide = 320;
 };
 
@@ -53,7 +53,8 @@ std::vector<std::string> demoClassNames();
 std::string demoSceneId(int index);
 
 /// Renders scene `index` of the dataset with the given seed; only the side limits of `options` are used.
-/// Same arguments, same bytes, on every run (own PRNG and arithmetic; no std distributions).
+/// Same arguments, same bytes, on every run and compiler (own PRNG and sine, integer geometry; no std
+/// distributions, no libm trigonometry).
 /// Throws InvalidArgumentError for a negative index or side limits outside [kDemoMinSide, kDemoMaxSide]
 /// or reversed.
 DemoScene renderDemoScene(std::uint64_t seed, int index, const DemoDatasetOptions& options);
@@ -61,8 +62,10 @@ DemoScene renderDemoScene(std::uint64_t seed, int index, const DemoDatasetOption
 /// Writes the dataset under `root` in the VOC 2012 layout (JPEGImages/<id>.jpg at quality 95,
 /// SegmentationClass/<id>.png with the VOC palette, ImageSets/Segmentation/{train,val,trainval}.txt,
 /// classes.txt, README.txt and the marker file .neco-demo holding the options). Everything is built
-/// in a sibling folder and renamed into place at the end, so `root` is either complete or absent.
-/// An existing demo dataset with identical options is left as it is (created == false).
+/// in a sibling folder and renamed into place at the end, so `root` is either complete or absent;
+/// missing parent folders are created. Ids run demo_000000.. through the train images, then the val
+/// images. An existing demo dataset with identical options is left as it is (created == false), also
+/// when another writer (the studio, the CLI) finished the same dataset first.
 /// Throws InvalidArgumentError (bad options; `root` is a file, a non-empty folder that is not a demo
 /// dataset, or a demo dataset made with other options — nothing there is touched), IoError (a write
 /// or the final rename failed), UnsupportedError (this build has no image codecs).

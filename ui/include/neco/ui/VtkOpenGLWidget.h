@@ -85,11 +85,16 @@ class VtkOpenGLWidget : public QOpenGLWidget {
   /// renderWindow()->AddRenderer(). Never null.
   vtkRenderer* renderer() const noexcept;
 
- signals:
-  /// Emitted at the end of paintGL() whenever the frame just blitted into the widget is a new VTK
-  /// render (rendered in this paint, or by an earlier renderWindow()->Render()). The widget's
-  /// context is current and Qt is still painting: connect with Qt::QueuedConnection to grab the
-  /// framebuffer, resize or delete the widget from the slot.
+  /// True once initializeGL() has set VTK up on the widget's current context. False before the
+  /// widget is first shown, and when VTK could not initialise OpenGL (the reason is logged with
+  /// qCritical; the widget then shows grey). Never throws.
+  bool renderingReady() const noexcept;
+
+ Q_SIGNALS:
+  /// Emitted at the end of every paintGL() that put a VTK frame into the widget (rendered in that
+  /// paint, or by an earlier renderWindow()->Render()). The widget's context is current and Qt is
+  /// still painting: connect with Qt::QueuedConnection to grab the framebuffer, resize or delete
+  /// the widget from the slot.
   void frameRendered();
 
  protected:

@@ -1,0 +1,127 @@
+#include "StudioOptions.h"
+
+#include "neco/core/Colormap.h"
+#include "neco/core/Log.h"
+#include "neco/core/Paths.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace neco::studio {
+namespace {
+
+void fail(const QString& message) { std::fprintf(stderr, "neco-studio: %s\n", qPrintable(message)); }
+
+bool parsePoint(const QString& text, QPoint& out) {
+  const QStringList parts = text.split(QLatin1Char(','));
+  bool okX = false, okY = false;
+  if (parts.size() == 2) out = QPoint(parts[0].toInt(&okX), parts[1].toInt(&okY));
+  return okX && okY && out.x() >= 0 && out.y() >= 0;
+}
+
+bool parseSize(const QString& text, QSize& out) {
+  const QStringList parts = text.split(QLatin1Char('x'));
+  bool okW = false, okH = false;
+  if (parts.size() == 2) out = QSize(parts[0].toInt(&okW), parts[1].toInt(&okH));
+  return okW && okH && out.width() >= 320 && out.height() >= 240 && out.width() <= 8192 && out.height() <= 8192;
+}
+
+}  // namespace
+
+std::optional<StudioOptions> parseStudioOptions(const QStringList& arguments) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral(
+      "NeCo Studio: click a patch of an image and see how a ViT's patch features relate.\n"
+      "Without --image it opens the built-in demo dataset (generated on first run, no network)."));
+  parser.addHelpOption();
+  parser.addVersionOption();
+  const QCommandLineOption image(QStringLiteral("image"), QStringLiteral("Open this image."), QStringLiteral("file"));
+  const QCommandLineOption demoRoot(QStringLiteral("demo-dir"),
+                                    QStringLiteral("Demo dataset folder (default: %1).")
+                                        .arg(QString::fromStdString(defaultDemoDatasetDirectory().string())),
+                                    QStringLiteral("dir"));
+  const QCommandLineOption screenshot(QStringLiteral("screenshot"),
+                                      QStringLiteral("Render the window to this PNG once the heatmap is shown, then exit."),
+                                      QStringLiteral("file.png"));
+  const QCommandLineOption patch(QStringLiteral("patch"), QStringLiteral("Select query patch COL,ROW."),
+                                 QStringLiteral("col,row"));
+  const QCommandLineOption inputSize(QStringLiteral("input-size"), QStringLiteral("Model input side in pixels (default 224)."),
+                                     QStringLiteral("px"), QStringLiteral("224"));
+  const QCommandLineOption opacity(QStringLiteral("opacity"), QStringLiteral("Heatmap opacity 0..1 (default 0.6)."),
+                                   QStringLiteral("value"), QStringLiteral("0.6"));
+  const QCommandLineOption colormap(QStringLiteral("colormap"), QStringLiteral("viridis, turbo, inferno or jet."),
+                                    QStringLiteral("name"), QStringLiteral("viridis"));
+  const QCommandLineOption logLevel(QStringLiteral("log-level"), QStringLiteral("trace, debug, info, warn, error, critical, off."),
+                                    QStringLiteral("level"), QStringLiteral("info"));
+  const QCommandLineOption threads(QStringLiteral("threads"), QStringLiteral("Compute threads (0 = all cores)."),
+                                   QStringLiteral("n"), QStringLiteral("0"));
+  const QCommandLineOption windowSize(QStringLiteral("window-size"), QStringLiteral("Initial window size WxH."),
+                                      QStringLiteral("WxH"), QStringLiteral("1280x800"));
+  parser.addOptions({image, demoRoot, screenshot, patch, inputSize, opacity, colormap, logLevel, threads, windowSize});
+  if (!parser.parse(arguments)) {
+    fail(parser.errorText());
+    return std::nullopt;
+  }
+  // Printed by hand: QCommandLineParser::showHelp() needs a QCoreApplication, and this runs before one.
+  if (parser.isSet(QStringLiteral("help"))) {
+    std::printf("%s", qPrintable(parser.helpText().replace(QStringLiteral("<executable_name>"), QStringLiteral("neco-studio"))));
+    std::exit(0);
+  }
+  if (parser.isSet(QStringLiteral("version"))) {
+    std::printf("neco-studio %s\n", qPrintable(QCoreApplication::applicationVersion()));
+    std::exit(0);
+  }
+  if (!parser.positionalArguments().isEmpty()) {
+    fail(QStringLiteral("unexpected argument '%1' (use --image FILE)").arg(parser.positionalArguments().front()));
+    return std::nullopt;
+  }
+
+  StudioOptions o;
+  o.image = parser.value(image);
+  o.demoRoot = parser.isSet(demoRoot) ? parser.value(demoRoot)
+                                      : QString::fromStdString(defaultDemoDatasetDirectory().string());
+  o.screenshot = parser.value(screenshot);
+  bool ok = true;
+  if (parser.isSet(patch)) {
+    QPoint p;
+    if (!parsePoint(parser.value(patch), p)) {
+      fail(QStringLiteral("--patch expects COL,ROW, got '%1'").arg(parser.value(patch)));
+      return std::nullopt;
+    }
+    o.patch = p;
+  }
+  o.inputSize = parser.value(inputSize).toInt(&ok);
+  if (!ok || o.inputSize < 14 || o.inputSize > 2048) {
+    fail(QStringLiteral("--input-size must be 14..2048, got '%1'").arg(parser.value(inputSize)));
+    return std::nullopt;
+  }
+  o.opacity = parser.value(opacity).toDouble(&ok);
+  if (!ok || o.opacity < 0.0 || o.opacity > 1.0) {
+    fail(QStringLiteral("--opacity must be within 0..1, got '%1'").arg(parser.value(opacity)));
+    return std::nullopt;
+  }
+  o.colormap = parser.value(colormap);
+  o.logLevel = parser.value(logLevel);
+  try {
+    parseColormap(o.colormap.toStdString());
+    parseLogLevel(o.logLevel.toStdString());
+  } catch (const std::exception& e) {
+    fail(QString::fromStdString(e.what()));
+    return std::nullopt;
+  }
+  o.threads = parser.value(threads).toInt(&ok);
+  if (!ok || o.threads < 0) {
+    fail(QStringLiteral("--threads must be >= 0, got '%1'").arg(parser.value(threads)));
+    return std::nullopt;
+  }
+  if (!parseSize(parser.value(windowSize), o.windowSize)) {
+    fail(QStringLiteral("--window-size expects WxH within 320x240..8192x8192, got '%1'").arg(parser.value(windowSize)));
+    return std::nullopt;
+  }
+  return o;
+}
+
+}  // namespace neco::studio

@@ -1,0 +1,30 @@
+#pragma once
+// Command line of neco-studio (parsed with QCommandLineParser).
+
+#include <QPoint>
+#include <QSize>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+namespace neco::studio {
+
+struct StudioOptions {
+  QString image;                  ///< open this image instead of the demo
+  QString demoRoot;               ///< where the demo dataset lives / is generated
+  QString screenshot;             ///< render, save this PNG and exit
+  std::optional<QPoint> patch;    ///< query patch (column,row) to select once features are ready
+  int inputSize = 224;
+  double opacity = 0.6;
+  QString colormap = QStringLiteral("viridis");
+  QString logLevel = QStringLiteral("info");
+  int threads = 0;
+  QSize windowSize{1280, 800};
+};
+
+/// Parses argv; on a bad value prints the reason and returns std::nullopt (the caller exits 2).
+/// --help and --version print and exit inside.
+std::optional<StudioOptions> parseStudioOptions(const QStringList& arguments);
+
+}  // namespace neco::studio

@@ -1,0 +1,103 @@
+// neco-studio: startup only — logging, OpenGL surface format, the main window, and the
+// --screenshot mode that renders the real window to a PNG (used for docs/ and tests).
+#include "StudioOptions.h"
+
+#include "neco/core/BuildInfo.h"
+#include "neco/core/Colormap.h"
+#include "neco/core/FeatureExtractor.h"
+#include "neco/core/Log.h"
+#include "neco/ui/MainWindow.h"
+#include "neco/ui/SimilarityControls.h"
+#include "neco/ui/VtkOpenGLWidget.h"
+
+#include <QApplication>
+#include <QTimer>
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace {
+
+// Qt's own warnings go to the same log as everything else.
+void qtMessageToSpdlog(QtMsgType type, const QMessageLogContext&, const QString& message) {
+  const std::string text = message.toStdString();
+  switch (type) {
+    case QtDebugMsg: spdlog::debug("qt: {}", text); break;
+    case QtInfoMsg: spdlog::info("qt: {}", text); break;
+    case QtWarningMsg: spdlog::warn("qt: {}", text); break;
+    case QtCriticalMsg:
+    case QtFatalMsg: spdlog::error("qt: {}", text); break;
+  }
+}
+
+// --screenshot: wait for the image, its features and the heatmap, then grab the window and quit.
+void armScreenshot(neco::ui::MainWindow& window, const neco::studio::StudioOptions& options) {
+  auto* timeout = new QTimer(&window);
+  timeout->setSingleShot(true);
+  QObject::connect(timeout, &QTimer::timeout, [] {
+    spdlog::error("screenshot: timed out waiting for the heatmap");
+    QCoreApplication::exit(1);
+  });
+  timeout->start(180000);
+  QObject::connect(&window, &neco::ui::MainWindow::openFailed, [] { QCoreApplication::exit(1); });
+  QObject::connect(window.featureService(), &neco::ui::FeatureService::featuresReady, &window,
+                   [&window, options](quint64, const neco::ui::FeaturesPtr& f, double) {
+                     window.selectPatch(options.patch.value_or(QPoint(f->gridW / 2, f->gridH / 2)));
+                   }, Qt::SingleShotConnection);
+  QObject::connect(&window, &neco::ui::MainWindow::heatmapUpdated, &window, [&window, options] {
+    QTimer::singleShot(200, &window, [&window, options] {
+      const bool saved = window.grab().save(options.screenshot, "PNG");
+      if (saved) spdlog::info("screenshot saved to {}", options.screenshot.toStdString());
+      else spdlog::error("cannot write screenshot {}", options.screenshot.toStdString());
+      QCoreApplication::exit(saved ? 0 : 1);
+    });
+  });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // VTK 9.1 initialises OpenGL through GLX: prefer the X11 platform (also under XWayland).
+  if (std::getenv("QT_QPA_PLATFORM") == nullptr) ::setenv("QT_QPA_PLATFORM", "xcb", 0);
+  QCoreApplication::setApplicationName(QStringLiteral("neco-studio"));
+  QCoreApplication::setOrganizationName(QStringLiteral("NeCo Studio"));
+  QCoreApplication::setApplicationVersion(QString::fromStdString(neco::buildInfo().version));
+  // Options first: --help, --version and bad values must work without a display.
+  QStringList arguments;
+  for (int i = 0; i < argc; ++i) arguments << QString::fromLocal8Bit(argv[i]);
+  const auto options = neco::studio::parseStudioOptions(arguments);
+  if (!options) return 2;
+
+  neco::ui::VtkOpenGLWidget::setDefaultSurfaceFormat();  // must precede QApplication
+  QApplication app(argc, argv);
+  try {
+    neco::LogOptions logOptions;
+    logOptions.level = options->logLevel.toStdString();
+    neco::configureLogging(logOptions);
+    neco::setComputeThreads(options->threads);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "neco-studio: %s\n", e.what());
+    return 2;
+  }
+  qInstallMessageHandler(qtMessageToSpdlog);
+
+  neco::ui::MainWindow window(neco::FeatureExtractor::createDemo());
+  window.controls()->setInputSize(options->inputSize);
+  window.controls()->setOpacity(options->opacity);
+  window.controls()->setColormap(neco::parseColormap(options->colormap.toStdString()));
+  window.resize(options->windowSize);
+  if (!options->screenshot.isEmpty()) {
+    window.setInteractive(false);
+    armScreenshot(window, *options);
+  } else if (options->patch) {
+    QObject::connect(window.featureService(), &neco::ui::FeatureService::featuresReady, &window,
+                     [&window, p = *options->patch](quint64, const neco::ui::FeaturesPtr&, double) { window.selectPatch(p); },
+                     Qt::SingleShotConnection);
+  }
+  window.show();
+  if (options->image.isEmpty()) window.openDemo(options->demoRoot);
+  else window.openImage(options->image);
+  return QApplication::exec();
+}

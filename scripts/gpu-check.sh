@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# One prepared GPU check for the lent H100/H200 machine (LibTorch inside Python's torch 2.x, CUDA,
+# cmake, ninja; no Qt/VTK/OpenCV/spdlog, no registry). Builds core + gpu + CLI + their tests with
+# NECO_CUDA=ON against that LibTorch, runs the tests (the gpu label must PASS, not skip) and writes
+# results under $OUT (or ./gpu-check-out). Run here first: it works against Debian's LibTorch too,
+# where the gpu suites skip for lack of a device.
+#
+#   run(command="bash scripts/gpu-check.sh", carry=[".deps"], timeout_s=480)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${OUT:-$PWD/gpu-check-out}
+mkdir -p "$out"
+jobs=$(nproc)
+log() { echo "== [gpu-check $(date +%T)] $*"; }
+
+[[ -f .deps/bundled/include/spdlog/spdlog.h ]] || { echo "gpu-check: .deps/bundled missing: run scripts/bundle-deps.sh here and carry .deps" >&2; exit 1; }
+
+prefix=""
+if python3 -c 'import torch' 2>/dev/null; then
+  prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
+  log "LibTorch from Python torch $(python3 -c 'import torch; print(torch.__version__)') at $prefix"
+else
+  log "no Python torch: using the system LibTorch"
+fi
+arch=${CUDA_ARCH:-90}
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv > "$out/gpu.csv" 2>/dev/null || echo "no nvidia-smi" > "$out/gpu.csv"
+
+log "configure (NECO_CUDA=ON, sm_$arch)"
+cmake -S . -B build/gpu -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  ${prefix:+-DCMAKE_PREFIX_PATH="$prefix"} \
+  -DNECO_BUILD_GUI=OFF -DNECO_OPENCV=OFF -DNECO_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES="$arch" \
+  -DNECO_BUNDLED_DEPS="$PWD/.deps/bundled" -DNECO_USE_CCACHE=OFF 2>&1 | tee "$out/configure.log" | tail -3
+log "build"
+/usr/bin/time -v cmake --build build/gpu -j "$jobs" > "$out/build.log" 2> "$out/build-time.txt" || { tail -40 "$out/build.log"; exit 1; }
+grep -E "Elapsed|Maximum resident" "$out/build-time.txt" || true
+
+log "neco info"
+build/gpu/app/neco --no-log-file info --json | tee "$out/info.json"
+
+log "tests"
+set +e
+ctest --test-dir build/gpu --output-on-failure --output-junit "$out/ctest.xml" 2>&1 | tee "$out/ctest.log" | tail -25
+rc=${PIPESTATUS[0]}
+set -e
+# On a GPU machine a skipped gpu test is a failure of this check.
+if grep -q '"cuda_available": true' "$out/info.json"; then
+  if grep -E "gpu\..*Skipped|gpu\..*Not Run" "$out/ctest.log"; then echo "gpu-check: GPU tests skipped on a GPU machine" >&2; rc=1; fi
+fi
+log "done (ctest exit $rc); results in $out"
+exit "$rc"

@@ -1,0 +1,28 @@
+# Runs `neco-studio --screenshot` on a fresh demo folder and checks a non-trivial PNG came out;
+# also checks that a bad option is refused with exit status 2.
+file(REMOVE_RECURSE "${WORK}")
+file(MAKE_DIRECTORY "${WORK}")
+set(ENV{XDG_STATE_HOME} "${WORK}/state")
+set(ENV{XDG_DATA_HOME} "${WORK}/data")
+set(ENV{QT_QPA_PLATFORM} "xcb")
+execute_process(COMMAND ${XVFB_RUN} -a -s "-screen 0 1920x1200x24" ${STUDIO} --demo-dir ${WORK}/demo
+                        --screenshot ${WORK}/shot.png --patch 6,8 --window-size 1100x760
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 300)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "neco-studio --screenshot failed (${rc}):\n${out}\n${err}")
+endif()
+if(NOT EXISTS "${WORK}/shot.png")
+  message(FATAL_ERROR "no screenshot written")
+endif()
+file(SIZE "${WORK}/shot.png" size)
+if(size LESS 20000)
+  message(FATAL_ERROR "screenshot suspiciously small (${size} bytes)")
+endif()
+if(NOT EXISTS "${WORK}/demo/JPEGImages" OR NOT EXISTS "${WORK}/state/neco-studio/logs/neco.log")
+  message(FATAL_ERROR "first run did not create the demo dataset and the log file")
+endif()
+execute_process(COMMAND ${STUDIO} --opacity 7 RESULT_VARIABLE rc ERROR_VARIABLE err)
+if(NOT rc EQUAL 2 OR NOT err MATCHES "opacity")
+  message(FATAL_ERROR "bad --opacity should exit 2 with a message, got ${rc}: ${err}")
+endif()
+message(STATUS "screenshot ok (${size} bytes)")

@@ -1,0 +1,236 @@
+#include "neco/ui/MainWindow.h"
+
+#include "neco/core/BuildInfo.h"
+#include "neco/core/Similarity.h"
+#include "neco/ui/DemoBootstrap.h"
+#include "neco/ui/ImageConversion.h"
+#include "neco/ui/LogPanel.h"
+#include "neco/ui/PatchCanvas.h"
+#include "neco/ui/SimilarityControls.h"
+
+#include <QActionGroup>
+#include <QApplication>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QStatusBar>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace neco::ui {
+
+MainWindow::MainWindow(std::shared_ptr<const FeatureExtractor> extractor, QWidget* parent)
+    : QMainWindow(parent),
+      service_(new FeatureService(std::move(extractor), this)),
+      canvas_(new PatchCanvas(this)),
+      controls_(new SimilarityControls(this)),
+      log_(new LogPanel(this)),
+      demo_(new DemoBootstrap(this)),
+      status_(new QLabel(this)) {
+  setWindowTitle(tr("NeCo Studio"));
+  setAcceptDrops(true);
+  setCentralWidget(canvas_);
+  statusBar()->addWidget(status_, 1);
+  buildDocks();
+  buildMenus();
+
+  connect(service_, &FeatureService::imageLoaded, this, &MainWindow::onImageLoaded);
+  connect(service_, &FeatureService::featuresReady, this, &MainWindow::onFeaturesReady);
+  connect(service_, &FeatureService::failed, this, &MainWindow::onFailed);
+  connect(canvas_, &PatchCanvas::patchClicked, this, &MainWindow::selectPatch);
+  connect(canvas_, &PatchCanvas::patchHovered, this, [this](QPoint patch) {
+    const bool inside = !similarity_.empty() && patch.x() >= 0 && features_ && patch.x() < features_->gridW;
+    controls_->setProbeValue(inside ? similarity_[static_cast<std::size_t>(patch.y() * features_->gridW + patch.x())]
+                                    : std::nan(""));
+  });
+  connect(controls_, &SimilarityControls::gridVisibleChanged, canvas_, &PatchCanvas::setGridVisible);
+  connect(controls_, &SimilarityControls::opacityChanged, canvas_, &PatchCanvas::setOverlayOpacity);
+  connect(controls_, &SimilarityControls::colormapChanged, this, [this](ColormapKind kind) {
+    colormap_ = Colormap(kind);
+    updateHeatmap();
+  });
+  connect(controls_, &SimilarityControls::inputSizeChanged, this, [this](int) { requestFeatures(); });
+  connect(demo_, &DemoBootstrap::ready, this, [this](const QString& root, const QStringList& images) {
+    if (images.isEmpty()) return showError(tr("Demo dataset"), tr("%1 holds no images").arg(root));
+    spdlog::info("demo dataset ready at {} ({} images)", root.toStdString(), images.size());
+    openImage(images.front());
+  });
+  connect(demo_, &DemoBootstrap::failed, this,
+          [this](const QString& root, const QString& message) { showError(tr("Demo dataset"), message); });
+
+  canvas_->setOverlayOpacity(controls_->opacity());
+  canvas_->setGridVisible(controls_->gridVisible());
+  updateStatus();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildDocks() {
+  auto* controlsDock = new QDockWidget(tr("Similarity"), this);
+  controlsDock->setObjectName(QStringLiteral("similarityDock"));
+  controlsDock->setWidget(controls_);
+  addDockWidget(Qt::RightDockWidgetArea, controlsDock);
+  auto* logDock = new QDockWidget(tr("Log"), this);
+  logDock->setObjectName(QStringLiteral("logDock"));
+  logDock->setWidget(log_);
+  addDockWidget(Qt::BottomDockWidgetArea, logDock);
+}
+
+void MainWindow::buildMenus() {
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  file->addAction(tr("&Open Image…"), QKeySequence::Open, this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open image"), QFileInfo(path_).absolutePath(),
+                                                      tr("Images (*.jpg *.jpeg *.png);;All files (*)"));
+    if (!path.isEmpty()) openImage(path);
+  });
+  file->addSeparator();
+  file->addAction(tr("&Quit"), QKeySequence::Quit, qApp, &QApplication::quit);
+
+  QMenu* view = menuBar()->addMenu(tr("&View"));
+  QAction* grid = view->addAction(tr("Patch &Grid"));
+  grid->setCheckable(true);
+  grid->setChecked(controls_->gridVisible());
+  grid->setShortcut(QKeySequence(Qt::Key_G));
+  connect(grid, &QAction::toggled, controls_, &SimilarityControls::setGridVisible);
+  connect(controls_, &SimilarityControls::gridVisibleChanged, grid, &QAction::setChecked);
+
+  QMenu* help = menuBar()->addMenu(tr("&Help"));
+  help->addAction(tr("&About NeCo Studio"), this, [this] {
+    const BuildInfo b = buildInfo();
+    const ModelDescription m = service_->model();
+    QMessageBox::about(this, tr("About NeCo Studio"),
+                       tr("<b>NeCo Studio %1</b><br>LibTorch %2, %3 threads<br>CUDA: %4<br>"
+                          "Model: %5 (%6 parameters, weights %7)")
+                           .arg(QString::fromStdString(b.version), QString::fromStdString(b.torchVersion))
+                           .arg(b.intraOpThreads)
+                           .arg(b.cudaAvailable ? tr("available") : QString::fromStdString(b.cudaReason))
+                           .arg(QString::fromStdString(m.name))
+                           .arg(m.parameterCount)
+                           .arg(QString::fromStdString(m.weights)));
+  });
+}
+
+void MainWindow::openImage(const QString& path) {
+  spdlog::info("opening {}", path.toStdString());
+  latestRequest_ = service_->requestFile(path, controls_->inputSize());
+  updateStatus();
+}
+
+void MainWindow::openDemo(const QString& demoRoot) { demo_->start(demoRoot); }
+
+void MainWindow::selectPatch(QPoint patch) {
+  query_ = patch;
+  canvas_->setSelectedPatch(patch);
+  updateHeatmap();
+}
+
+void MainWindow::requestFeatures() {
+  if (image_.empty()) return;
+  latestRequest_ = service_->requestImage(image_, controls_->inputSize());
+  updateStatus();
+}
+
+void MainWindow::onImageLoaded(quint64 id, const QString& path, const QImage& image) {
+  if (id != latestRequest_) return;  // a newer request superseded this one
+  path_ = path;
+  image_ = fromQImage(image);
+  features_.reset();
+  similarity_.clear();
+  query_.reset();
+  canvas_->setImage(image);
+  setWindowTitle(tr("NeCo Studio — %1").arg(QFileInfo(path).fileName()));
+  updateStatus();
+}
+
+void MainWindow::onFeaturesReady(quint64 id, const FeaturesPtr& features, double milliseconds) {
+  if (id != latestRequest_) return;
+  features_ = features;
+  extractMs_ = milliseconds;
+  canvas_->setGrid(features->gridW, features->gridH);
+  if (query_ && (query_->x() >= features->gridW || query_->y() >= features->gridH)) {
+    query_.reset();
+    canvas_->setSelectedPatch(std::nullopt);
+  }
+  updateHeatmap();
+  updateStatus();
+}
+
+void MainWindow::onFailed(quint64 id, const QString& path, const QString& message) {
+  if (id != latestRequest_) return;
+  Q_EMIT openFailed(path, message);
+  showError(tr("Cannot open image"), message);
+  updateStatus();
+}
+
+void MainWindow::updateHeatmap() {
+  similarity_.clear();
+  if (!features_ || !query_) {
+    canvas_->clearOverlay();
+    return;
+  }
+  try {
+    similarity_ = cosineSimilarityMap(*features_, query_->y() * features_->gridW + query_->x());
+  } catch (const std::exception& e) {
+    canvas_->clearOverlay();
+    return showError(tr("Similarity"), QString::fromStdString(e.what()));
+  }
+  QImage overlay(features_->gridW, features_->gridH, QImage::Format_RGB888);
+  for (int y = 0; y < features_->gridH; ++y) {
+    uchar* line = overlay.scanLine(y);
+    for (int x = 0; x < features_->gridW; ++x) {
+      const PaletteColor c = colormap_.map(similarity_[static_cast<std::size_t>(y * features_->gridW + x)], -1.f, 1.f);
+      line[3 * x] = c.r;
+      line[3 * x + 1] = c.g;
+      line[3 * x + 2] = c.b;
+    }
+  }
+  canvas_->setOverlay(overlay);
+  updateStatus();
+  Q_EMIT heatmapUpdated();
+}
+
+void MainWindow::updateStatus() {
+  QStringList parts;
+  const ModelDescription m = service_->model();
+  parts << tr("%1 · %2").arg(QString::fromStdString(m.name), QString::fromStdString(m.weights));
+  if (!image_.empty()) parts << tr("%1 × %2 px").arg(image_.width).arg(image_.height);
+  if (service_->busy()) parts << tr("extracting features…");
+  if (features_) parts << tr("grid %1 × %2, %3 ms").arg(features_->gridW).arg(features_->gridH).arg(extractMs_, 0, 'f', 0);
+  if (query_ && !similarity_.empty()) {
+    const auto [lo, hi] = std::minmax_element(similarity_.begin(), similarity_.end());
+    parts << tr("query (%1, %2): similarity %3 … %4").arg(query_->x()).arg(query_->y()).arg(*lo, 0, 'f', 2).arg(*hi, 0, 'f', 2);
+  } else if (features_) {
+    parts << tr("click a patch");
+  }
+  status_->setText(parts.join(QStringLiteral("   |   ")));
+}
+
+void MainWindow::showError(const QString& title, const QString& message) {
+  spdlog::error("{}: {}", title.toStdString(), message.toStdString());
+  if (interactive_) QMessageBox::warning(this, title, message);
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+  if (event->mimeData()->hasUrls()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+  for (const QUrl& url : event->mimeData()->urls()) {
+    if (url.isLocalFile() && QFileInfo(url.toLocalFile()).isFile()) {
+      openImage(url.toLocalFile());
+      event->acceptProposedAction();
+      return;
+    }
+  }
+  showError(tr("Drop"), tr("Drop an image file (folders arrive with the dataset browser)."));
+}
+
+}  // namespace neco::ui
