@@ -60,7 +60,6 @@ MainWindow::MainWindow(std::shared_ptr<const FeatureExtractor> extractor, QWidge
   connect(controls_, &SimilarityControls::inputSizeChanged, this, [this](int) { requestFeatures(); });
   connect(demo_, &DemoBootstrap::ready, this, [this](const QString& root, const QStringList& images) {
     if (images.isEmpty()) return showError(tr("Demo dataset"), tr("%1 holds no images").arg(root));
-    spdlog::info("demo dataset ready at {} ({} images)", root.toStdString(), images.size());
     openImage(images.front());
   });
   connect(demo_, &DemoBootstrap::failed, this,
@@ -82,6 +81,7 @@ void MainWindow::buildDocks() {
   logDock->setObjectName(QStringLiteral("logDock"));
   logDock->setWidget(log_);
   addDockWidget(Qt::BottomDockWidgetArea, logDock);
+  resizeDocks({logDock}, {140}, Qt::Vertical);  // the image view gets the room
 }
 
 void MainWindow::buildMenus() {

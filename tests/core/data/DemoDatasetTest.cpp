@@ -2,6 +2,7 @@
 // idempotence, and refusal to touch folders that are not its own.
 
 #include "NecoTest.h"
+#include "TestFiles.h"
 #include "neco/core/DemoDataset.h"
 #include "neco/core/Error.h"
 #include "neco/core/ImageIo.h"
@@ -26,38 +27,15 @@
 namespace {
 
 namespace fs = std::filesystem;
-using Bytes = std::vector<std::uint8_t>;
-
-// A fresh folder under the system temp directory, removed with its contents at the end of the case.
-class TempDir {
- public:
-  TempDir() {
-    const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    for (int n = 0;; ++n) {
-      path_ = fs::temp_directory_path() / ("neco-demodata-test-" + std::to_string(stamp) + "-" + std::to_string(n));
-      if (fs::create_directory(path_)) break;
-    }
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
+using neco::test::Bytes;
+using neco::test::readBytes;
+using neco::test::TempDir;
+using neco::test::writeBytes;
 
 neco::DemoDatasetOptions smallOptions() {
   neco::DemoDatasetOptions o;
   o.trainCount = 5, o.valCount = 3, o.seed = 11, o.minSide = 96, o.maxSide = 160;
   return o;
-}
-
-Bytes readBytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(in), {});
 }
 
 std::vector<std::string> readLines(const fs::path& path) {

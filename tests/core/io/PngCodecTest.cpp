@@ -3,6 +3,7 @@
 // filter written independently of the decoder's.
 
 #include "NecoTest.h"
+#include "TestFiles.h"
 #include "neco/core/Error.h"
 #include "neco/core/ImageIo.h"
 
@@ -31,37 +32,10 @@
 namespace {
 
 namespace fs = std::filesystem;
-using Bytes = std::vector<std::uint8_t>;
-
-// A fresh folder under the system temp directory, removed with its contents at the end of the case.
-class TempDir {
- public:
-  TempDir() {
-    const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    for (int n = 0;; ++n) {
-      path_ = fs::temp_directory_path() / ("neco-png-test-" + std::to_string(stamp) + "-" + std::to_string(n));
-      if (fs::create_directory(path_)) break;
-    }
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
-
-void writeBytes(const fs::path& path, const Bytes& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-}
-
-Bytes readBytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(in), {});
-}
+using neco::test::Bytes;
+using neco::test::readBytes;
+using neco::test::TempDir;
+using neco::test::writeBytes;
 
 // Deterministic test data without <random> distributions.
 std::uint32_t nextRandom(std::uint64_t& state) {

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Regenerates the screenshots in docs/images from the real app (neco-studio --screenshot) under Xvfb.
+# Needs a built tree (scripts/run-tests.sh or cmake --build --preset default).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+studio=build/default/app/neco-studio
+[[ -x $studio ]] || { echo "screenshots: build first ($studio missing)" >&2; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export XDG_DATA_HOME=$work/data XDG_STATE_HOME=$work/state QT_QPA_PLATFORM=xcb
+shot() {  # name, then studio arguments
+  local name=$1; shift
+  xvfb-run -a -s "-screen 0 1920x1200x24" "$studio" --demo-dir "$work/demo" --window-size 1100x760 \
+    --screenshot "docs/images/$name.png" "$@"
+  echo "docs/images/$name.png"
+}
+shot studio-similarity --patch 6,8
+shot studio-similarity-turbo --patch 11,4 --colormap turbo --opacity 0.75
