@@ -179,6 +179,23 @@ class MainWindowTest : public QObject {
     QTRY_COMPARE(w.currentPath(), second);
   }
 
+  void droppingADatasetFolderOpensItsFirstImage() {
+    MainWindow w(extractor_);
+    w.setInteractive(false);
+    w.show();
+    openDemoAndWait(w);  // makes sure the demo folder exists
+    QMimeData mime;
+    mime.setUrls({QUrl::fromLocalFile(demoRoot_)});
+    QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QCoreApplication::sendEvent(&w, &enter);
+    QVERIFY(enter.isAccepted());
+    QSignalSpy ready(w.featureService(), &neco::ui::FeatureService::featuresReady);
+    QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QCoreApplication::sendEvent(&w, &drop);
+    QVERIFY(ready.wait(120000));
+    QTRY_COMPARE(w.currentPath(), QDir(demoRoot_).filePath(QStringLiteral("JPEGImages/demo_000000.jpg")));
+  }
+
   void logLevelIsSettableFromThePanel() {
     MainWindow w(extractor_);
     w.logPanel()->levelBox()->setCurrentText(QStringLiteral("debug"));

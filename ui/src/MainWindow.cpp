@@ -1,6 +1,7 @@
 #include "neco/ui/MainWindow.h"
 
 #include "neco/core/BuildInfo.h"
+#include "neco/core/Paths.h"
 #include "neco/core/Similarity.h"
 #include "neco/ui/DemoBootstrap.h"
 #include "neco/ui/ImageConversion.h"
@@ -10,6 +11,7 @@
 
 #include <QActionGroup>
 #include <QApplication>
+#include <QDir>
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -37,6 +39,7 @@ MainWindow::MainWindow(std::shared_ptr<const FeatureExtractor> extractor, QWidge
       status_(new QLabel(this)) {
   setWindowTitle(tr("NeCo Studio"));
   setAcceptDrops(true);
+  demoRoot_ = QString::fromStdString(defaultDemoDatasetDirectory().string());
   setCentralWidget(canvas_);
   statusBar()->addWidget(status_, 1);
   buildDocks();
@@ -91,6 +94,7 @@ void MainWindow::buildMenus() {
                                                       tr("Images (*.jpg *.jpeg *.png);;All files (*)"));
     if (!path.isEmpty()) openImage(path);
   });
+  file->addAction(tr("Open &Demo Dataset"), this, [this] { openDemo(demoRoot_); });
   file->addSeparator();
   file->addAction(tr("&Quit"), QKeySequence::Quit, qApp, &QApplication::quit);
 
@@ -124,7 +128,10 @@ void MainWindow::openImage(const QString& path) {
   updateStatus();
 }
 
-void MainWindow::openDemo(const QString& demoRoot) { demo_->start(demoRoot); }
+void MainWindow::openDemo(const QString& demoRoot) {
+  demoRoot_ = demoRoot;
+  demo_->start(demoRoot);
+}
 
 void MainWindow::selectPatch(QPoint patch) {
   query_ = patch;
@@ -224,13 +231,27 @@ void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
 
 void MainWindow::dropEvent(QDropEvent* event) {
   for (const QUrl& url : event->mimeData()->urls()) {
-    if (url.isLocalFile() && QFileInfo(url.toLocalFile()).isFile()) {
-      openImage(url.toLocalFile());
+    if (!url.isLocalFile()) continue;
+    const QFileInfo info(url.toLocalFile());
+    QString path = info.isFile() ? info.filePath() : QString();
+    if (info.isDir()) {  // a folder: its first image by name (VOC-style datasets keep them in JPEGImages/)
+      for (const QString& sub : {QString(), QStringLiteral("JPEGImages")}) {
+        const QDir dir(QDir(info.filePath()).filePath(sub));
+        const QStringList images = dir.entryList({QStringLiteral("*.jpg"), QStringLiteral("*.jpeg"), QStringLiteral("*.png")},
+                                                 QDir::Files, QDir::Name);
+        if (!images.isEmpty()) {
+          path = dir.filePath(images.front());
+          break;
+        }
+      }
+    }
+    if (!path.isEmpty()) {
+      openImage(path);
       event->acceptProposedAction();
       return;
     }
   }
-  showError(tr("Drop"), tr("Drop an image file (folders arrive with the dataset browser)."));
+  showError(tr("Drop"), tr("Nothing to open: drop an image file or a folder that contains images."));
 }
 
 }  // namespace neco::ui

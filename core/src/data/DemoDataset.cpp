@@ -15,7 +15,10 @@
 #ifdef _WIN32
 #include <process.h>
 #else
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
 #endif
 
 namespace neco {
@@ -24,6 +27,8 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kMarkerFile = ".neco-demo";
+// Written first into every staging folder: only folders carrying it are ever cleaned up.
+constexpr const char* kStagingFile = ".neco-demo-staging";
 // Bump the version when the generator's output changes: an old folder then counts as "other options".
 constexpr const char* kMarkerMagic = "neco-demo-dataset";
 constexpr const char* kMarkerVersion = "1";
@@ -112,6 +117,31 @@ bool alreadyPresent(const fs::path& root, const std::string& marker) {
   return true;
 }
 
+bool processAlive(long long pid) {
+#ifdef _WIN32
+  return true;  // no cheap check: never clean up on Windows
+#else
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH;
+#endif
+}
+
+// A writer killed mid-way leaves "<root>.tmp-<pid>[-n]" behind. Such a folder is removed only when
+// its name has exactly that shape, it carries our staging file, and its process no longer exists.
+void removeStaleStagingFolders(const fs::path& root) {
+  const std::string prefix = root.filename().string() + ".tmp-";
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(root.parent_path(), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const std::string rest = name.substr(prefix.size());
+    const std::string pidText = rest.substr(0, rest.find('-'));
+    if (pidText.empty() || pidText.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (processAlive(std::stoll(pidText)) || !fs::is_regular_file(entry.path() / kStagingFile, ec)) continue;
+    spdlog::info("removing the staging folder {} left by an interrupted run", entry.path().string());
+    fs::remove_all(entry.path(), ec);
+  }
+}
+
 // Claims a fresh sibling folder atomically (creating a folder fails on an existing name), so that two
 // writers never share one, not even two threads of one process.
 fs::path claimStagingFolder(const fs::path& root) {
@@ -119,7 +149,10 @@ fs::path claimStagingFolder(const fs::path& root) {
   for (int n = 0; n < 1000; ++n) {
     fs::path candidate = root.parent_path() / (n == 0 ? base : base + "-" + std::to_string(n));
     std::error_code ec;
-    if (fs::create_directory(candidate, ec)) return candidate;
+    if (fs::create_directory(candidate, ec)) {
+      std::ofstream(candidate / kStagingFile) << "staging folder of the NeCo demo dataset generator\n";
+      return candidate;
+    }
     if (ec && ec != std::errc::file_exists) {
       throw IoError(candidate, "cannot create the staging folder: " + ec.message());
     }
@@ -224,10 +257,13 @@ DemoDatasetSummary writeDemoDataset(const std::filesystem::path& rootPath, const
   createDirectories(summary.root.parent_path());
   spdlog::info("writing demo dataset ({} train + {} val images, seed {}) to {}", options.trainCount, options.valCount,
                options.seed, summary.root.string());
+  removeStaleStagingFolders(summary.root);
   const fs::path staging = claimStagingFolder(summary.root);
   try {
     writeDatasetInto(staging, options, marker);
     fs::rename(staging, summary.root);  // replaces an empty folder; fails if someone filled it meanwhile
+    std::error_code ignored;
+    fs::remove(summary.root / kStagingFile, ignored);
   } catch (const fs::filesystem_error& e) {
     std::error_code ignored;
     fs::remove_all(staging, ignored);  // only our own staging folder, never anything under root

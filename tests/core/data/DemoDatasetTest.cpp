@@ -20,6 +20,8 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 // Every case exists in every build; without codecs the file-based ones skip at their first line.
 #define REQUIRE_IMAGE_CODECS() \
   if (!neco::imageCodecsAvailable()) NECO_SKIP("built without image codecs")
@@ -125,6 +127,30 @@ NECO_TEST(DemoDataset, sameOptionsGiveIdenticalBytes) {
   NECO_CHECK(a == b);
 }
 
+NECO_TEST(DemoDataset, staleStagingFoldersOfDeadWritersAreRemovedAndNothingElse) {
+  REQUIRE_IMAGE_CODECS();
+  TempDir tmp;
+  const long long deadPid = 2147483000LL;  // above any pid_max: kill() answers ESRCH
+  auto makeFolder = [&](const std::string& name, bool stagingFile) {
+    fs::create_directories(tmp / name / "JPEGImages");
+    if (stagingFile) std::ofstream(tmp / name / ".neco-demo-staging") << "x";
+    return tmp / name;
+  };
+  const fs::path stale = makeFolder("voc.tmp-" + std::to_string(deadPid), true);
+  const fs::path stale2 = makeFolder("voc.tmp-" + std::to_string(deadPid) + "-3", true);
+  const fs::path foreign = makeFolder("voc.tmp-" + std::to_string(deadPid) + "-9", false);   // not ours
+  const fs::path alive = makeFolder("voc.tmp-" + std::to_string(::getpid()) + "-7", true);   // writer still running
+  const fs::path other = makeFolder("voc.tmpfoo-" + std::to_string(deadPid), true);           // other name shape
+  neco::writeDemoDataset(tmp / "voc", smallOptions());
+  NECO_CHECK(!fs::exists(stale));
+  NECO_CHECK(!fs::exists(stale2));
+  NECO_CHECK(fs::exists(foreign));
+  NECO_CHECK(fs::exists(alive));
+  NECO_CHECK(fs::exists(other));
+  NECO_CHECK(!fs::exists(tmp / "voc" / ".neco-demo-staging"));
+  NECO_CHECK(neco::isDemoDataset(tmp / "voc"));
+}
+
 NECO_TEST(DemoDataset, secondCallIsANoOp) {
   REQUIRE_IMAGE_CODECS();
   TempDir tmp;
@@ -225,7 +251,7 @@ NECO_TEST(DemoDataset, rejectsBadOptions) {
 }
 
 NECO_TEST(DemoDataset, unsupportedWithoutCodecs) {
-  if (neco::imageCodecsAvailable()) return;
+  if (neco::imageCodecsAvailable()) NECO_SKIP("this build has image codecs");
   TempDir tmp;
   NECO_CHECK_THROWS(neco::UnsupportedError, neco::writeDemoDataset(tmp / "x", smallOptions()));
   NECO_CHECK(!fs::exists(tmp / "x"));

@@ -75,6 +75,7 @@ class MainWindow : public QMainWindow {
   QLabel* status_;
   Colormap colormap_{ColormapKind::Viridis};
   QString path_;
+  QString demoRoot_;
   RgbImage image_;
   quint64 latestRequest_ = 0;
   FeaturesPtr features_;
