@@ -29,7 +29,7 @@ log "configure (NECO_CUDA=ON, sm_$arch)"
 cmake -S . -B build/gpu -G Ninja -DCMAKE_BUILD_TYPE=Release \
   ${prefix:+-DCMAKE_PREFIX_PATH="$prefix"} \
   -DNECO_BUILD_GUI=OFF -DNECO_OPENCV=OFF -DNECO_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES="$arch" \
-  -DNECO_BUNDLED_DEPS="$PWD/.deps/bundled" -DNECO_USE_CCACHE=OFF 2>&1 | tee "$out/configure.log" | tail -3
+  -DNECO_BUNDLED_DEPS="$PWD/.deps/bundled" -DNECO_USE_CCACHE="${NECO_USE_CCACHE:-OFF}" 2>&1 | tee "$out/configure.log" | tail -3
 log "build"
 /usr/bin/time -v cmake --build build/gpu -j "$jobs" > "$out/build.log" 2> "$out/build-time.txt" || { tail -40 "$out/build.log"; exit 1; }
 grep -E "Elapsed|Maximum resident" "$out/build-time.txt" || true
