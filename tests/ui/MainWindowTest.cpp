@@ -49,6 +49,18 @@ class MainWindowTest : public QObject {
     QVERIFY(ready.wait(120000));
     QTRY_VERIFY_WITH_TIMEOUT(w.currentFeatures() != nullptr, 120000);
   }
+  // Drags `path` onto the window, drops it, and waits for the features of what it opened.
+  static void dropAndWait(MainWindow& w, const QString& path) {
+    QMimeData mime;
+    mime.setUrls({QUrl::fromLocalFile(path)});
+    QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QCoreApplication::sendEvent(&w, &enter);
+    QVERIFY(enter.isAccepted());
+    QSignalSpy ready(w.featureService(), &neco::ui::FeatureService::featuresReady);
+    QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QCoreApplication::sendEvent(&w, &drop);
+    QVERIFY(ready.wait(120000));
+  }
   // Widget-pixel centre of a patch, rounded inwards so it never touches the grid lines.
   static QPoint centre(MainWindow& w, QPoint patch) { return w.canvas()->patchRect(patch).center().toPoint(); }
 
@@ -167,15 +179,7 @@ class MainWindowTest : public QObject {
     openDemoAndWait(w);
     const QString second = QDir(demoRoot_).filePath(QStringLiteral("JPEGImages/demo_000001.jpg"));
     QVERIFY(QFile::exists(second));
-    QMimeData mime;
-    mime.setUrls({QUrl::fromLocalFile(second)});
-    QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
-    QCoreApplication::sendEvent(&w, &enter);
-    QVERIFY(enter.isAccepted());
-    QSignalSpy ready(w.featureService(), &neco::ui::FeatureService::featuresReady);
-    QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
-    QCoreApplication::sendEvent(&w, &drop);
-    QVERIFY(ready.wait(120000));
+    dropAndWait(w, second);
     QTRY_COMPARE(w.currentPath(), second);
   }
 
@@ -184,15 +188,7 @@ class MainWindowTest : public QObject {
     w.setInteractive(false);
     w.show();
     openDemoAndWait(w);  // makes sure the demo folder exists
-    QMimeData mime;
-    mime.setUrls({QUrl::fromLocalFile(demoRoot_)});
-    QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
-    QCoreApplication::sendEvent(&w, &enter);
-    QVERIFY(enter.isAccepted());
-    QSignalSpy ready(w.featureService(), &neco::ui::FeatureService::featuresReady);
-    QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
-    QCoreApplication::sendEvent(&w, &drop);
-    QVERIFY(ready.wait(120000));
+    dropAndWait(w, demoRoot_);
     QTRY_COMPARE(w.currentPath(), QDir(demoRoot_).filePath(QStringLiteral("JPEGImages/demo_000000.jpg")));
   }
 

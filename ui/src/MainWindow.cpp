@@ -39,6 +39,7 @@ MainWindow::MainWindow(std::shared_ptr<const FeatureExtractor> extractor, QWidge
       status_(new QLabel(this)) {
   setWindowTitle(tr("NeCo Studio"));
   setAcceptDrops(true);
+  model_ = service_->model();  // fixed for the window's lifetime; the status line shows it on every update
   demoRoot_ = QString::fromStdString(defaultDemoDatasetDirectory().string());
   setCentralWidget(canvas_);
   statusBar()->addWidget(status_, 1);
@@ -109,7 +110,7 @@ void MainWindow::buildMenus() {
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(tr("&About NeCo Studio"), this, [this] {
     const BuildInfo b = buildInfo();
-    const ModelDescription m = service_->model();
+    const ModelDescription& m = model_;
     QMessageBox::about(this, tr("About NeCo Studio"),
                        tr("<b>NeCo Studio %1</b><br>LibTorch %2, %3 threads<br>CUDA: %4<br>"
                           "Model: %5 (%6 parameters, weights %7)")
@@ -206,7 +207,7 @@ void MainWindow::updateHeatmap() {
 
 void MainWindow::updateStatus() {
   QStringList parts;
-  const ModelDescription m = service_->model();
+  const ModelDescription& m = model_;
   parts << tr("%1 · %2").arg(QString::fromStdString(m.name), QString::fromStdString(m.weights));
   if (!image_.empty()) parts << tr("%1 × %2 px").arg(image_.width).arg(image_.height);
   if (service_->busy()) parts << tr("extracting features…");

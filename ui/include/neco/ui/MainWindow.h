@@ -74,6 +74,7 @@ class MainWindow : public QMainWindow {
   DemoBootstrap* demo_;
   QLabel* status_;
   Colormap colormap_{ColormapKind::Viridis};
+  ModelDescription model_;
   QString path_;
   QString demoRoot_;
   RgbImage image_;
