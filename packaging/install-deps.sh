@@ -13,7 +13,7 @@ PACKAGES=(
   # LibTorch (CPU) and a fast BLAS for it (21x faster matmul than the reference BLAS)
   libtorch-dev libopenblas0-pthread
   # logging, CLI, configs, JSON
-  libspdlog-dev libfmt-dev libcli11-dev libyaml-cpp-dev nlohmann-json3-dev
+  libspdlog-dev libfmt-dev libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libcurl4-openssl-dev
   # GUI
   qt6-base-dev libqt6opengl6-dev libgl-dev libvtk9-dev
   # image I/O and video export

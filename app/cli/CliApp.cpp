@@ -48,6 +48,8 @@ int runCli(int argc, char** argv) {
   CommandSlot slot;
   addInfoCommand(app, slot);
   addDemoDataCommand(app, slot);
+  addCheckpointCommands(app, slot);
+  addFetchWeightsCommand(app, slot);
   addPlannedCommands(app, slot);
   // After the subcommands exist (they would inherit it): unknown words are collected and reported
   // below with the offending word named.

@@ -21,11 +21,7 @@ struct Planned {
 constexpr Planned kPlanned[] = {
     {"train", "Run NeCo post-training (config, dataset, checkpoint)", "NeCo training"},
     {"eval", "Dense evaluation: overclustering, linear probe, nearest-neighbour retrieval", "dense evaluation"},
-    {"features", "Extract patch features of an image to safetensors", "checkpoint loading and feature export"},
-    {"inspect", "Describe a checkpoint: format, family, architecture, keys", "checkpoint loading"},
-    {"convert", "Convert a checkpoint (.pth/.ckpt/safetensors) to safetensors", "checkpoint loading"},
     {"bench", "Benchmarks (sorting network, feature extraction)", "the fused sorting op"},
-    {"fetch-weights", "Download official DINOv2 / NeCo weights by name", "weight download"},
 };
 
 }  // namespace

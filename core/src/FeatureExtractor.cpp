@@ -1,5 +1,7 @@
 #include "neco/core/FeatureExtractor.h"
 
+#include "checkpoint/BackboneLoader.h"
+#include "neco/core/Checkpoint.h"
 #include "neco/core/Error.h"
 #include "nn/VisionTransformer.h"
 
@@ -34,6 +36,15 @@ std::unique_ptr<FeatureExtractor> FeatureExtractor::createDemo(std::uint64_t see
   return std::unique_ptr<FeatureExtractor>(new FeatureExtractor(std::move(impl)));
 }
 
+std::unique_ptr<FeatureExtractor> FeatureExtractor::fromCheckpoint(const std::string& path,
+                                                                   const CheckpointOptions& options) {
+  auto loaded = checkpoint::loadBackbone(path, options);
+  auto impl = std::make_unique<Impl>();
+  impl->model = loaded.model;
+  impl->weights = path;
+  return std::unique_ptr<FeatureExtractor>(new FeatureExtractor(std::move(impl)));
+}
+
 ModelDescription FeatureExtractor::describe() const {
   const nn::ViTConfig& c = impl_->model->config();
   return {c.name, c.patchSize, c.embedDim, c.depth, c.numHeads, c.numRegisters, impl_->model->parameterCount(),
@@ -61,7 +72,7 @@ at::Tensor preprocess(const RgbImage& image, int side) {
 
 }  // namespace
 
-PatchFeatures FeatureExtractor::extract(const RgbImage& image, int inputSide) const {
+PatchFeatures FeatureExtractor::extract(const RgbImage& image, int inputSide, bool normalise) const {
   const int P = impl_->model->config().patchSize;
   if (image.empty() || image.pixels.size() != static_cast<std::size_t>(image.width) * image.height * 3) {
     throw InvalidArgumentError("extract: empty or inconsistent RGB image");
@@ -75,7 +86,8 @@ PatchFeatures FeatureExtractor::extract(const RgbImage& image, int inputSide) co
   const nn::ViTOutput out = impl_->model->forward(preprocess(image, side));
   // L2-normalise each token so the similarity views reduce to dot products.
   const at::Tensor tokens = out.patchTokens[0];
-  const at::Tensor normalised = (tokens / tokens.norm(2, -1, true).clamp_min(1e-12)).contiguous();
+  const at::Tensor normalised =
+      normalise ? (tokens / tokens.norm(2, -1, true).clamp_min(1e-12)).contiguous() : tokens.contiguous();
 
   PatchFeatures features;
   features.gridH = out.gridH;
@@ -86,6 +98,11 @@ PatchFeatures FeatureExtractor::extract(const RgbImage& image, int inputSide) co
   features.inputHeight = side;
   features.tokens.resize(static_cast<std::size_t>(normalised.numel()));
   std::memcpy(features.tokens.data(), normalised.data_ptr<float>(), features.tokens.size() * sizeof(float));
+  features.normalised = normalise;
+  const at::Tensor cls = out.cls[0].contiguous();
+  features.cls.assign(cls.data_ptr<float>(), cls.data_ptr<float>() + cls.numel());
+  const at::Tensor regs = out.registers[0].contiguous();
+  features.registers.assign(regs.data_ptr<float>(), regs.data_ptr<float>() + regs.numel());
   return features;
 }
 

@@ -1,5 +1,6 @@
 # End-to-end checks of the `neco` command line: help, info (text and JSON), exit statuses for bad
-# arguments, demo-data (when the build has image codecs), and the planned commands saying so.
+# arguments, checkpoints (inspect, convert, features), demo-data (when the build has image codecs),
+# and the planned commands saying so.
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
 
@@ -54,10 +55,41 @@ run_neco(2 demo-data --out "${WORK}/x" --train 0)
 run_neco(2 info --bogus-flag)
 
 # Planned commands exist and say they are not in this version (exit 3), never pretend success.
-foreach(cmd train eval features inspect convert bench fetch-weights)
+foreach(cmd train eval bench)
   run_neco(3 --no-log-file ${cmd})
   expect_match("${ERR}" "not part of neco" "neco ${cmd} explains itself")
 endforeach()
+
+# Checkpoints: inspect (text and JSON), convert, strictness, refusal of unsafe pickles.
+set(CK "${DATA}/checkpoints")
+run_neco(0 --no-log-file inspect "${CK}/neco_dinov2_reg4.ckpt" --heads 2)
+expect_match("${OUT}" "neco-lightning, part student" "inspect names layout and part")
+expect_match("${OUT}" "4 registers" "inspect shows the registers")
+expect_match("${OUT}" "match the architecture" "inspect reports matching keys")
+expect_match("${OUT}" "argparse.Namespace" "inspect lists skipped pickle objects")
+run_neco(0 --no-log-file inspect "${CK}/dino_v1_p16_train.pth" --heads 2 --part student --json)
+string(JSON part GET "${OUT}" part)
+string(JSON layout GET "${OUT}" layout)
+string(JSON grid GET "${OUT}" pos_grid)
+if(NOT part STREQUAL "student" OR NOT layout STREQUAL "dino-v1-training" OR NOT grid EQUAL 14)
+  message(FATAL_ERROR "inspect --json: part=${part} layout=${layout} grid=${grid}")
+endif()
+run_neco(0 --no-log-file inspect "${CK}/dinov2_reg4_hf")
+expect_match("${OUT}" "huggingface" "inspect reads a Hugging Face folder")
+run_neco(1 --no-log-file inspect "${CK}/dinov2_official.pth")
+expect_match("${ERR}" "heads" "width 32 needs --heads, and says so")
+run_neco(2 --no-log-file inspect "${CK}/dinov2_official.pth" --part sideways)
+run_neco(1 --no-log-file inspect "${DATA}/malformed/torch/os-system.pth")
+expect_match("${ERR}" "(os|posix)\\.system" "unsafe pickle refused by name")
+run_neco(0 --no-log-file convert "${CK}/neco_dinov2_reg4.ckpt" "${WORK}/neco.safetensors" --heads 2 --part teacher)
+run_neco(0 --no-log-file inspect "${WORK}/neco.safetensors")
+expect_match("${OUT}" "offset interpolation" "converted file keeps the NeCo interpolation")
+run_neco(2 --no-log-file convert "${CK}/neco_dinov2_reg4.ckpt" "${WORK}/neco.safetensors" --heads 2)
+expect_match("${ERR}" "exists" "convert refuses to overwrite")
+run_neco(1 --no-log-file convert "${CK}/dinov2_official.pth" "${WORK}/wrong.safetensors" --heads 2 --arch dinov2_vits14)
+if(EXISTS "${WORK}/wrong.safetensors")
+  message(FATAL_ERROR "a refused conversion left an output file")
+endif()
 
 if(CODECS)
   run_neco(0 --no-log-file demo-data --out "${WORK}/demo" --train 3 --val 2)
@@ -74,6 +106,10 @@ if(CODECS)
     message(FATAL_ERROR "demo-data wrote ${nj} images and ${np} masks, expected 5 and 5")
   endif()
   run_neco(0 --no-log-file demo-data --out "${WORK}/demo" --train 3 --val 2)  # idempotent
+  list(GET jpgs 0 image)
+  run_neco(0 --no-log-file features --checkpoint "${WORK}/neco.safetensors" --image "${image}" --size 224
+           --out "${WORK}/features.safetensors")
+  expect_match("${OUT}" "16x16 patch tokens of dim 32" "features reports the grid")
   # A folder with the user's own files is refused and left untouched.
   file(WRITE "${WORK}/mine/notes.txt" "precious")
   run_neco(2 --no-log-file demo-data --out "${WORK}/mine")
@@ -83,6 +119,7 @@ if(CODECS)
     message(FATAL_ERROR "demo-data modified a user file")
   endif()
 else()
+  run_neco(3 --no-log-file features --image "${DATA}/missing.jpg" --out "${WORK}/f.safetensors")
   run_neco(3 --no-log-file demo-data --out "${WORK}/demo")
   expect_match("${ERR}" "image codecs" "codec-less build explains demo-data")
 endif()

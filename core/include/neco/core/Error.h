@@ -7,7 +7,8 @@
 //   ├── IoError                  the OS refused a read/write/create (path + errno text)
 //   ├── FormatError              a file exists but its contents are malformed (path + reason)
 //   ├── UnsupportedError         valid input this build or version cannot handle
-//   └── GpuError                 a CUDA kernel reported a failure status
+//   ├── GpuError                 a CUDA kernel reported a failure status
+//   └── NetworkError             a download failed: offline, refused, HTTP error, checksum mismatch
 
 #include <filesystem>
 #include <stdexcept>
@@ -51,6 +52,11 @@ class UnsupportedError : public Error {
 };
 
 class GpuError : public Error {
+ public:
+  using Error::Error;
+};
+
+class NetworkError : public Error {
  public:
   using Error::Error;
 };

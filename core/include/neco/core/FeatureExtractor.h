@@ -20,7 +20,10 @@ struct PatchFeatures {
   int patchSize = 0;
   int inputWidth = 0;           ///< pixels the model saw (after resizing)
   int inputHeight = 0;
+  bool normalised = true;       ///< rows L2-normalised (the similarity views) or raw final-norm tokens
   std::vector<float> tokens;    ///< row-major (gridH * gridW, dim)
+  std::vector<float> cls;       ///< (dim) CLS token after the final norm (never normalised)
+  std::vector<float> registers; ///< (numRegisters, dim) after the final norm
 
   bool empty() const noexcept { return tokens.empty(); }
   int patchCount() const noexcept { return gridH * gridW; }
@@ -38,11 +41,17 @@ struct ModelDescription {
   std::string weights;          ///< where the weights came from ("random, seed 0", a checkpoint path)
 };
 
+struct CheckpointOptions;
+
 class FeatureExtractor {
  public:
   /// The built-in demo model: a tiny ViT with the real DINOv2 architecture and deterministic
   /// random weights (the backbone issue replaces them with trained ones).
   static std::unique_ptr<FeatureExtractor> createDemo(std::uint64_t seed = 0);
+  /// A backbone from any supported checkpoint (see Checkpoint.h). Throws IoError, FormatError (bad
+  /// file or keys that do not match, listed), UnsupportedError (refused content),
+  /// InvalidArgumentError (bad options).
+  static std::unique_ptr<FeatureExtractor> fromCheckpoint(const std::string& path, const CheckpointOptions& options);
 
   ~FeatureExtractor();
   FeatureExtractor(const FeatureExtractor&) = delete;
@@ -54,7 +63,8 @@ class FeatureExtractor {
   /// square inputs), normalises with ImageNet statistics and returns the patch tokens.
   /// inputSide is rounded down to whole patches. Thread-safe (inference only, no grad).
   /// Throws InvalidArgumentError for an empty image or inputSide smaller than one patch.
-  PatchFeatures extract(const RgbImage& image, int inputSide) const;
+  /// `normalise` false returns the raw final-norm patch tokens (what `neco features` saves).
+  PatchFeatures extract(const RgbImage& image, int inputSide, bool normalise = true) const;
 
  private:
   struct Impl;
