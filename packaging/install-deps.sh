@@ -10,6 +10,8 @@ set -euo pipefail
 PACKAGES=(
   # toolchain
   build-essential cmake ninja-build pkg-config ccache
+  # sanitizer and fuzzing build of the checkpoint parsers (clang + libFuzzer runtime)
+  clang
   # LibTorch (CPU) and a fast BLAS for it (21x faster matmul than the reference BLAS)
   libtorch-dev libopenblas0-pthread
   # logging, CLI, configs, JSON
@@ -33,6 +35,8 @@ case " ${ID:-} ${ID_LIKE:-} " in
   *) die "unsupported system '${PRETTY_NAME:-unknown}'. Install the equivalents of: ${PACKAGES[*]}
 (LibTorch >= 1.13, Qt >= 6.4, VTK 9 without its Qt module, OpenCV 4, spdlog, CLI11, yaml-cpp, nlohmann-json) by hand." ;;
 esac
+# Debian 12 ships clang's libFuzzer/sanitizer runtime separately; Ubuntu bundles it with clang.
+[[ "${ID:-}" == debian ]] && PACKAGES+=(libclang-rt-14-dev)
 command -v dpkg-query >/dev/null || die "dpkg-query not found on a Debian-like system?"
 
 missing=()

@@ -23,4 +23,9 @@ cmake --build --preset core
 stamp "tests (preset core)"
 ctest --preset core
 
+stamp "checkpoint parsers under ASan + UBSan, short libFuzzer runs (preset sanitize: clang, no LibTorch)"
+cmake --preset sanitize
+cmake --build --preset sanitize
+ctest --preset sanitize
+
 stamp "all tests passed"

@@ -39,13 +39,20 @@ std::optional<StudioOptions> parseStudioOptions(const QStringList& arguments) {
   parser.addHelpOption();
   parser.addVersionOption();
   const QCommandLineOption image(QStringLiteral("image"), QStringLiteral("Open this image."), QStringLiteral("file"));
+  const QCommandLineOption checkpoint(
+      QStringLiteral("checkpoint"),
+      QStringLiteral("Load this checkpoint (.pth .pt .ckpt .bin .safetensors, or a Hugging Face model folder) at "
+                     "startup, with the options of File > Checkpoint Options."),
+      QStringLiteral("path"));
   const QCommandLineOption demoRoot(QStringLiteral("demo-dir"),
                                     QStringLiteral("Demo dataset folder (default: %1).")
                                         .arg(QString::fromStdString(defaultDemoDatasetDirectory().string())),
                                     QStringLiteral("dir"));
-  const QCommandLineOption screenshot(QStringLiteral("screenshot"),
-                                      QStringLiteral("Render the window to this PNG once the heatmap is shown, then exit."),
-                                      QStringLiteral("file.png"));
+  const QCommandLineOption screenshot(
+      QStringLiteral("screenshot"),
+      QStringLiteral("Render the window (with an error dialog over it, if any) to this PNG once the heatmap is "
+                     "shown, on the --checkpoint model when it loads, then exit."),
+      QStringLiteral("file.png"));
   const QCommandLineOption patch(QStringLiteral("patch"), QStringLiteral("Select query patch COL,ROW."),
                                  QStringLiteral("col,row"));
   const QCommandLineOption inputSize(QStringLiteral("input-size"), QStringLiteral("Model input side in pixels (default 224)."),
@@ -60,7 +67,7 @@ std::optional<StudioOptions> parseStudioOptions(const QStringList& arguments) {
                                    QStringLiteral("n"), QStringLiteral("0"));
   const QCommandLineOption windowSize(QStringLiteral("window-size"), QStringLiteral("Initial window size WxH."),
                                       QStringLiteral("WxH"), QStringLiteral("1280x800"));
-  parser.addOptions({image, demoRoot, screenshot, patch, inputSize, opacity, colormap, logLevel, threads, windowSize});
+  parser.addOptions({image, checkpoint, demoRoot, screenshot, patch, inputSize, opacity, colormap, logLevel, threads, windowSize});
   if (!parser.parse(arguments)) {
     fail(parser.errorText());
     return std::nullopt;
@@ -81,6 +88,7 @@ std::optional<StudioOptions> parseStudioOptions(const QStringList& arguments) {
 
   StudioOptions o;
   o.image = parser.value(image);
+  o.checkpoint = parser.value(checkpoint);
   o.demoRoot = parser.isSet(demoRoot) ? parser.value(demoRoot)
                                       : QString::fromStdString(defaultDemoDatasetDirectory().string());
   o.screenshot = parser.value(screenshot);

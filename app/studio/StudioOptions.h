@@ -12,6 +12,7 @@ namespace neco::studio {
 
 struct StudioOptions {
   QString image;                  ///< open this image instead of the demo
+  QString checkpoint;             ///< load this checkpoint (file or Hugging Face folder) at startup
   QString demoRoot;               ///< where the demo dataset lives / is generated
   QString screenshot;             ///< render, save this PNG and exit
   std::optional<QPoint> patch;    ///< query patch (column,row) to select once features are ready

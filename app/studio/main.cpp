@@ -11,12 +11,15 @@
 #include "neco/ui/VtkOpenGLWidget.h"
 
 #include <QApplication>
+#include <QDialog>
+#include <QPainter>
 #include <QTimer>
 
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 
 namespace {
 
@@ -32,7 +35,21 @@ void qtMessageToSpdlog(QtMsgType type, const QMessageLogContext&, const QString&
   }
 }
 
-// --screenshot: wait for the image, its features and the heatmap, then grab the window and quit.
+// The window with its open dialogs (an error message) painted centred over it: under Xvfb there is
+// no window manager to place them, and window.grab() alone leaves top-level dialogs out.
+QImage grabWithDialogs(QWidget& window) {
+  QImage image = window.grab().toImage();
+  QPainter painter(&image);
+  for (QDialog* dialog : window.findChildren<QDialog*>()) {
+    if (!dialog->isVisible()) continue;
+    const QPixmap pixmap = dialog->grab();
+    painter.drawPixmap((image.width() - pixmap.width()) / 2, (image.height() - pixmap.height()) / 2, pixmap);
+  }
+  return image;
+}
+
+// --screenshot: wait for the image, its features and the heatmap (with --checkpoint: on the loaded
+// model, or on the previous one with the error dialog up), then grab the window and quit.
 void armScreenshot(neco::ui::MainWindow& window, const neco::studio::StudioOptions& options) {
   auto* timeout = new QTimer(&window);
   timeout->setSingleShot(true);
@@ -42,13 +59,28 @@ void armScreenshot(neco::ui::MainWindow& window, const neco::studio::StudioOptio
   });
   timeout->start(180000);
   QObject::connect(&window, &neco::ui::MainWindow::openFailed, [] { QCoreApplication::exit(1); });
-  QObject::connect(window.featureService(), &neco::ui::FeatureService::featuresReady, &window,
-                   [&window, options](quint64, const neco::ui::FeaturesPtr& f, double) {
-                     window.selectPatch(options.patch.value_or(QPoint(f->gridW / 2, f->gridH / 2)));
-                   }, Qt::SingleShotConnection);
-  QObject::connect(&window, &neco::ui::MainWindow::heatmapUpdated, &window, [&window, options] {
+  struct State {
+    bool settled = false;  // the model will not change any more
+    bool selected = false;
+  };
+  auto state = std::make_shared<State>();
+  state->settled = options.checkpoint.isEmpty();
+  auto select = [&window, options, state] {
+    const neco::ui::FeaturesPtr f = window.currentFeatures();
+    if (!state->settled || state->selected || !f) return;
+    state->selected = true;
+    window.selectPatch(options.patch.value_or(QPoint(f->gridW / 2, f->gridH / 2)));
+  };
+  QObject::connect(&window, &neco::ui::MainWindow::featuresUpdated, &window, select);
+  QObject::connect(&window, &neco::ui::MainWindow::modelChanged, &window, [state] { state->settled = true; });
+  QObject::connect(&window, &neco::ui::MainWindow::checkpointFailed, &window, [state, select] {
+    state->settled = true;
+    select();  // the previous model's features may already be there
+  });
+  QObject::connect(&window, &neco::ui::MainWindow::heatmapUpdated, &window, [&window, options, state] {
+    if (!state->selected) return;
     QTimer::singleShot(200, &window, [&window, options] {
-      const bool saved = window.grab().save(options.screenshot, "PNG");
+      const bool saved = grabWithDialogs(window).save(options.screenshot, "PNG");
       if (saved) spdlog::info("screenshot saved to {}", options.screenshot.toStdString());
       else spdlog::error("cannot write screenshot {}", options.screenshot.toStdString());
       QCoreApplication::exit(saved ? 0 : 1);
@@ -89,14 +121,14 @@ int main(int argc, char** argv) {
   window.controls()->setColormap(neco::parseColormap(options->colormap.toStdString()));
   window.resize(options->windowSize);
   if (!options->screenshot.isEmpty()) {
-    window.setInteractive(false);
-    armScreenshot(window, *options);
+    armScreenshot(window, *options);  // error dialogs stay on: they do not block, and show in the PNG
   } else if (options->patch) {
     QObject::connect(window.featureService(), &neco::ui::FeatureService::featuresReady, &window,
                      [&window, p = *options->patch](quint64, const neco::ui::FeaturesPtr&, double) { window.selectPatch(p); },
                      Qt::SingleShotConnection);
   }
   window.show();
+  if (!options->checkpoint.isEmpty()) window.openCheckpoint(options->checkpoint);
   if (options->image.isEmpty()) window.openDemo(options->demoRoot);
   else window.openImage(options->image);
   return QApplication::exec();

@@ -49,7 +49,18 @@ quint64 FeatureService::enqueue(Job job) {
   return id;
 }
 
-ModelDescription FeatureService::model() const { return extractor_->describe(); }
+void FeatureService::setExtractor(std::shared_ptr<const FeatureExtractor> extractor) {
+  if (!extractor) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  extractor_ = std::move(extractor);
+}
+
+std::shared_ptr<const FeatureExtractor> FeatureService::extractor() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return extractor_;
+}
+
+ModelDescription FeatureService::model() const { return extractor()->describe(); }
 
 bool FeatureService::busy() const {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -59,17 +70,19 @@ bool FeatureService::busy() const {
 void FeatureService::run() {
   for (;;) {
     Job job;
+    std::shared_ptr<const FeatureExtractor> extractor;  // this job's model, even if it is swapped meanwhile
     {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [this] { return stop_ || pending_.has_value(); });
       if (stop_) return;
       job = std::move(*pending_);
       pending_.reset();
+      extractor = extractor_;
       running_ = true;
     }
     // The worker's top level catches everything: an exception must never end the thread.
     try {
-      process(job);
+      process(job, *extractor);
     } catch (const std::exception& e) {
       spdlog::error("feature extraction failed{}{}: {}", job.path.isEmpty() ? "" : " for ",
                     job.path.toStdString(), e.what());
@@ -82,13 +95,13 @@ void FeatureService::run() {
   }
 }
 
-void FeatureService::process(Job& job) {
+void FeatureService::process(Job& job, const FeatureExtractor& extractor) {
   if (!job.image) {
     job.image = readImage(job.path.toStdString());
     Q_EMIT imageLoaded(job.id, job.path, toQImage(*job.image));
   }
   const auto start = std::chrono::steady_clock::now();
-  auto features = std::make_shared<const PatchFeatures>(extractor_->extract(*job.image, job.inputSide));
+  auto features = std::make_shared<const PatchFeatures>(extractor.extract(*job.image, job.inputSide));
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   spdlog::debug("features {}x{}x{} in {:.1f} ms", features->gridW, features->gridH, features->dim, ms);
   Q_EMIT featuresReady(job.id, std::move(features), ms);

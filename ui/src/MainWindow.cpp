@@ -1,5 +1,6 @@
 #include "neco/ui/MainWindow.h"
 
+#include "CheckpointActions.h"
 #include "neco/core/BuildInfo.h"
 #include "neco/core/Paths.h"
 #include "neco/core/Similarity.h"
@@ -28,6 +29,23 @@
 #include <algorithm>
 
 namespace neco::ui {
+namespace {
+
+// A dropped image file, or the first image by name of a dropped folder (VOC-style datasets keep
+// them in JPEGImages/); empty when there is none.
+QString imageToOpen(const QFileInfo& info) {
+  if (info.isFile()) return info.filePath();
+  if (!info.isDir()) return {};
+  for (const QString& sub : {QString(), QStringLiteral("JPEGImages")}) {
+    const QDir dir(QDir(info.filePath()).filePath(sub));
+    const QStringList images =
+        dir.entryList({QStringLiteral("*.jpg"), QStringLiteral("*.jpeg"), QStringLiteral("*.png")}, QDir::Files, QDir::Name);
+    if (!images.isEmpty()) return dir.filePath(images.front());
+  }
+  return {};
+}
+
+}  // namespace
 
 MainWindow::MainWindow(std::shared_ptr<const FeatureExtractor> extractor, QWidget* parent)
     : QMainWindow(parent),
@@ -36,19 +54,30 @@ MainWindow::MainWindow(std::shared_ptr<const FeatureExtractor> extractor, QWidge
       controls_(new SimilarityControls(this)),
       log_(new LogPanel(this)),
       demo_(new DemoBootstrap(this)),
-      status_(new QLabel(this)) {
+      checkpoints_(new CheckpointActions(this, service_->extractor())),
+      status_(new QLabel(this)),
+      modelLabel_(new QLabel(this)) {
   setWindowTitle(tr("NeCo Studio"));
   setAcceptDrops(true);
-  model_ = service_->model();  // fixed for the window's lifetime; the status line shows it on every update
+  model_ = service_->model();  // changes only with onModelChanged
   demoRoot_ = QString::fromStdString(defaultDemoDatasetDirectory().string());
   setCentralWidget(canvas_);
   statusBar()->addWidget(status_, 1);
+  modelLabel_->setObjectName(QStringLiteral("modelLabel"));
+  modelLabel_->setWordWrap(true);
+  modelLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  modelLabel_->setContentsMargins(6, 4, 6, 4);
+  modelLabel_->setText(checkpoints_->summary());
+  modelLabel_->setToolTip(checkpoints_->details());
   buildDocks();
   buildMenus();
 
   connect(service_, &FeatureService::imageLoaded, this, &MainWindow::onImageLoaded);
   connect(service_, &FeatureService::featuresReady, this, &MainWindow::onFeaturesReady);
   connect(service_, &FeatureService::failed, this, &MainWindow::onFailed);
+  connect(checkpoints_, &CheckpointActions::modelChanged, this, &MainWindow::onModelChanged);
+  connect(checkpoints_, &CheckpointActions::failed, this, &MainWindow::checkpointFailed);
+  connect(checkpoints_, &CheckpointActions::failed, this, &MainWindow::updateStatus);
   connect(canvas_, &PatchCanvas::patchClicked, this, &MainWindow::selectPatch);
   connect(canvas_, &PatchCanvas::patchHovered, this, [this](QPoint patch) {
     const bool inside = !similarity_.empty() && patch.x() >= 0 && features_ && patch.x() < features_->gridW;
@@ -77,6 +106,10 @@ MainWindow::MainWindow(std::shared_ptr<const FeatureExtractor> extractor, QWidge
 MainWindow::~MainWindow() = default;
 
 void MainWindow::buildDocks() {
+  auto* modelDock = new QDockWidget(tr("Model"), this);
+  modelDock->setObjectName(QStringLiteral("modelDock"));
+  modelDock->setWidget(modelLabel_);
+  addDockWidget(Qt::RightDockWidgetArea, modelDock);
   auto* controlsDock = new QDockWidget(tr("Similarity"), this);
   controlsDock->setObjectName(QStringLiteral("similarityDock"));
   controlsDock->setWidget(controls_);
@@ -96,6 +129,8 @@ void MainWindow::buildMenus() {
     if (!path.isEmpty()) openImage(path);
   });
   file->addAction(tr("Open &Demo Dataset"), this, [this] { openDemo(demoRoot_); });
+  file->addSeparator();
+  checkpoints_->addTo(file);
   file->addSeparator();
   file->addAction(tr("&Quit"), QKeySequence::Quit, qApp, &QApplication::quit);
 
@@ -126,12 +161,51 @@ void MainWindow::buildMenus() {
 void MainWindow::openImage(const QString& path) {
   spdlog::info("opening {}", path.toStdString());
   latestRequest_ = service_->requestFile(path, controls_->inputSize());
+  openingPath_ = path;
+  extracting_ = true;
   updateStatus();
 }
 
 void MainWindow::openDemo(const QString& demoRoot) {
   demoRoot_ = demoRoot;
   demo_->start(demoRoot);
+}
+
+void MainWindow::openCheckpoint(const QString& path) {
+  checkpoints_->open(path);
+  updateStatus();
+}
+
+void MainWindow::openCheckpoint(const QString& path, const CheckpointOptions& options) {
+  checkpoints_->open(path, options);
+  updateStatus();
+}
+
+void MainWindow::useDemoModel() { checkpoints_->useDemo(); }
+
+bool MainWindow::checkpointLoading() const { return checkpoints_->busy(); }
+
+QString MainWindow::modelSummary() const { return modelLabel_->text(); }
+
+RecentFiles* MainWindow::recentCheckpoints() const { return checkpoints_->recent(); }
+
+void MainWindow::setInteractive(bool interactive) {
+  interactive_ = interactive;
+  checkpoints_->setInteractive(interactive);
+}
+
+void MainWindow::onModelChanged(std::shared_ptr<const FeatureExtractor> model) {
+  service_->setExtractor(model);
+  model_ = model->describe();
+  modelLabel_->setText(checkpoints_->summary());
+  modelLabel_->setToolTip(checkpoints_->details());
+  spdlog::info("model: {}", checkpoints_->summary().replace(QLatin1Char('\n'), QStringLiteral(", ")).toStdString());
+  // The current image on the new model (the query patch is kept); an image still being opened is
+  // requested again, or its features would come from the old model.
+  if (!openingPath_.isEmpty()) openImage(openingPath_);
+  else requestFeatures();
+  updateStatus();
+  Q_EMIT modelChanged();
 }
 
 void MainWindow::selectPatch(QPoint patch) {
@@ -143,11 +217,14 @@ void MainWindow::selectPatch(QPoint patch) {
 void MainWindow::requestFeatures() {
   if (image_.empty()) return;
   latestRequest_ = service_->requestImage(image_, controls_->inputSize());
+  openingPath_.clear();
+  extracting_ = true;
   updateStatus();
 }
 
 void MainWindow::onImageLoaded(quint64 id, const QString& path, const QImage& image) {
   if (id != latestRequest_) return;  // a newer request superseded this one
+  openingPath_.clear();
   path_ = path;
   image_ = fromQImage(image);
   features_.reset();
@@ -162,6 +239,7 @@ void MainWindow::onFeaturesReady(quint64 id, const FeaturesPtr& features, double
   if (id != latestRequest_) return;
   features_ = features;
   extractMs_ = milliseconds;
+  extracting_ = false;
   canvas_->setGrid(features->gridW, features->gridH);
   if (query_ && (query_->x() >= features->gridW || query_->y() >= features->gridH)) {
     query_.reset();
@@ -169,10 +247,13 @@ void MainWindow::onFeaturesReady(quint64 id, const FeaturesPtr& features, double
   }
   updateHeatmap();
   updateStatus();
+  Q_EMIT featuresUpdated();
 }
 
 void MainWindow::onFailed(quint64 id, const QString& path, const QString& message) {
   if (id != latestRequest_) return;
+  extracting_ = false;
+  openingPath_.clear();
   Q_EMIT openFailed(path, message);
   showError(tr("Cannot open image"), message);
   updateStatus();
@@ -206,11 +287,10 @@ void MainWindow::updateHeatmap() {
 }
 
 void MainWindow::updateStatus() {
-  QStringList parts;
-  const ModelDescription& m = model_;
-  parts << tr("%1 · %2").arg(QString::fromStdString(m.name), QString::fromStdString(m.weights));
+  QStringList parts{tr("model: %1").arg(checkpoints_->name())};
+  if (checkpoints_->busy()) parts << tr("loading checkpoint…");
   if (!image_.empty()) parts << tr("%1 × %2 px").arg(image_.width).arg(image_.height);
-  if (service_->busy()) parts << tr("extracting features…");
+  if (extracting_) parts << tr("extracting features…");
   if (features_) parts << tr("grid %1 × %2, %3 ms").arg(features_->gridW).arg(features_->gridH).arg(extractMs_, 0, 'f', 0);
   if (query_ && !similarity_.empty()) {
     const auto [lo, hi] = std::minmax_element(similarity_.begin(), similarity_.end());
@@ -223,7 +303,10 @@ void MainWindow::updateStatus() {
 
 void MainWindow::showError(const QString& title, const QString& message) {
   spdlog::error("{}: {}", title.toStdString(), message.toStdString());
-  if (interactive_) QMessageBox::warning(this, title, message);
+  if (!interactive_) return;
+  auto* box = new QMessageBox(QMessageBox::Warning, title, message, QMessageBox::Close, this);
+  box->setAttribute(Qt::WA_DeleteOnClose);
+  box->open();  // never a nested event loop inside a slot
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
@@ -231,28 +314,23 @@ void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
 }
 
 void MainWindow::dropEvent(QDropEvent* event) {
+  // A checkpoint file or Hugging Face folder loads a model; an image or a dataset folder opens an image.
+  QString checkpoint, image;
   for (const QUrl& url : event->mimeData()->urls()) {
     if (!url.isLocalFile()) continue;
     const QFileInfo info(url.toLocalFile());
-    QString path = info.isFile() ? info.filePath() : QString();
-    if (info.isDir()) {  // a folder: its first image by name (VOC-style datasets keep them in JPEGImages/)
-      for (const QString& sub : {QString(), QStringLiteral("JPEGImages")}) {
-        const QDir dir(QDir(info.filePath()).filePath(sub));
-        const QStringList images = dir.entryList({QStringLiteral("*.jpg"), QStringLiteral("*.jpeg"), QStringLiteral("*.png")},
-                                                 QDir::Files, QDir::Name);
-        if (!images.isEmpty()) {
-          path = dir.filePath(images.front());
-          break;
-        }
-      }
-    }
-    if (!path.isEmpty()) {
-      openImage(path);
-      event->acceptProposedAction();
-      return;
+    if (CheckpointActions::isCheckpoint(info)) {
+      if (checkpoint.isEmpty()) checkpoint = info.filePath();
+    } else if (image.isEmpty()) {
+      image = imageToOpen(info);
     }
   }
-  showError(tr("Drop"), tr("Nothing to open: drop an image file or a folder that contains images."));
+  if (checkpoint.isEmpty() && image.isEmpty())
+    return showError(tr("Drop"), tr("Nothing to open: drop an image, a folder of images, a checkpoint "
+                                    "(.pth .pt .ckpt .bin .safetensors) or a Hugging Face model folder."));
+  event->acceptProposedAction();
+  if (!checkpoint.isEmpty()) openCheckpoint(checkpoint);
+  if (!image.isEmpty()) openImage(image);
 }
 
 }  // namespace neco::ui

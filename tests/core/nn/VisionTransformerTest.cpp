@@ -1,10 +1,12 @@
 #include "NecoTest.h"
+#include "checkpoint/KeyMapping.h"
 #include "neco/core/Error.h"
 #include "nn/VisionTransformer.h"
 
 #include <ATen/ATen.h>
 #include <torch/nn/functional/upsampling.h>
 
+#include <map>
 #include <set>
 #include <string>
 
@@ -149,4 +151,92 @@ NECO_TEST(VisionTransformer, rejectsInconsistentConfigs) {
   c = ViTConfig::tiny();
   c.depth = 0;
   NECO_CHECK_THROWS(neco::InvalidArgumentError, VisionTransformer(c));
+}
+
+// ---- families, stochastic depth, extra outputs (issue 3) ---------------------------------------------
+
+NECO_TEST(VisionTransformer, everyNamedArchitectureMatchesItsExpectedParameters) {
+  // The torch-free parameter table (used for key checking) must equal the module's parameters.
+  for (const char* name : {"tiny", "dinov2_vits14", "dinov2_vits14_reg", "dino_vits16", "dino_vits8"}) {
+    VisionTransformer model(ViTConfig::named(name));
+    std::map<std::string, std::vector<int64_t>> actual;
+    for (const auto& item : model->named_parameters()) actual[item.key()] = item.value().sizes().vec();
+    const auto expected = neco::checkpoint::expectedParameters(model->config());
+    NECO_CHECK_EQ(actual.size(), expected.size());
+    for (const auto& [key, shape] : expected) {
+      if (!actual.count(key) || actual[key] != shape) {
+        ::neco::test::reportFailure(__FILE__, __LINE__, std::string(name) + ": " + key + " differs");
+      }
+    }
+  }
+  // SwiGLU: the DINOv2 ViT-g rule gives 4096 hidden units for width 1536.
+  ViTConfig g = ViTConfig::named("dinov2_vitg14");
+  NECO_CHECK(g.mlp == neco::nn::MlpKind::SwiGlu);
+  NECO_CHECK_EQ(g.mlpHidden(), 4096);
+  int64_t count = 0;
+  for (const auto& [key, shape] : neco::checkpoint::expectedParameters(g)) {
+    int64_t n = 1;
+    for (auto s : shape) n *= s;
+    count += n;
+  }
+  NECO_CHECK(count > 1130000000 && count < 1140000000);  // "1.1 B parameters"
+  ViTConfig small = ViTConfig::tiny();
+  small.mlp = neco::nn::MlpKind::SwiGlu;
+  VisionTransformer swiglu(small);
+  NECO_CHECK(swiglu->named_parameters().find("blocks.0.mlp.w12.weight") != nullptr);
+  NECO_CHECK(swiglu->named_parameters().find("blocks.0.mlp.fc1.weight") == nullptr);
+  NECO_CHECK(!ViTConfig::named("dino_vitb8").layerScale);
+  NECO_CHECK_EQ(ViTConfig::named("dino_vitb8").posEmbedGrid, 28);
+  NECO_CHECK_THROWS(neco::InvalidArgumentError, ViTConfig::named("vit_huge"));
+}
+
+NECO_TEST(VisionTransformer, dropPathFollowsDinov2) {
+  const auto rates = neco::nn::dropPathSchedule(0.1, 12);
+  NECO_CHECK_EQ(rates.front(), 0.0);
+  NECO_CHECK(rates.back() > 0.1);  // float32 0.1: the last block takes the batch-subset path
+  NECO_CHECK(rates[10] < 0.1);
+  ViTConfig config = ViTConfig::tiny();
+  config.dropPathRate = 0.3;
+  VisionTransformer model(config);
+  model->initialiseRandom(3);
+  const auto x = at::randn({8, 3, 56, 56});
+  torch::NoGradGuard noGrad;
+  model->eval();
+  const auto a = model->forward(x).patchTokens;
+  NECO_CHECK(at::equal(a, model->forward(x).patchTokens));  // eval: deterministic, no drop
+  model->train();
+  const auto b = model->forward(x).patchTokens;
+  NECO_CHECK_EQ(b.sizes(), a.sizes());
+  NECO_CHECK(!at::allclose(a, b));
+  NECO_CHECK(at::isfinite(b).all().item<bool>());
+}
+
+NECO_TEST(VisionTransformer, blockOutputsAndClsAttention) {
+  ViTConfig config = ViTConfig::tiny();
+  config.numRegisters = 2;
+  VisionTransformer model(config);
+  model->initialiseRandom(4);
+  torch::NoGradGuard noGrad;
+  neco::nn::ViTForwardOptions options;
+  options.keepBlockOutputs = true;
+  options.lastBlockClsAttention = true;
+  const auto out = model->forward(at::randn({2, 3, 112, 84}), options);
+  NECO_CHECK_EQ(out.blockOutputs.size(), 4u);
+  NECO_CHECK_EQ(out.blockOutputs[0].size(1), 1 + 2 + 8 * 6);
+  NECO_CHECK_EQ(out.clsAttention.size(1), 3);
+  NECO_CHECK_EQ(out.clsAttention.size(2), 48);
+  // Softmax over all keys: the patch columns sum to less than one, everything positive.
+  const auto sums = out.clsAttention.sum(-1);
+  NECO_CHECK(sums.lt(1.0).all().item<bool>());
+  NECO_CHECK(out.clsAttention.gt(0).all().item<bool>());
+  // The final norm of the last block output is what the tokens are.
+  NECO_CHECK(at::allclose(model->norm->forward(out.blockOutputs.back()).slice(1, 3), out.patchTokens, 1e-5, 1e-6));
+}
+
+NECO_TEST(VisionTransformer, trainedGridIsInterpolatedForNonSquarePixels) {
+  // DINOv2's shortcut compares pixel sizes: 224x227 has the trained 16x16 grid but is interpolated.
+  VisionTransformer model(ViTConfig::tiny());
+  model->initialiseRandom(5);
+  NECO_CHECK(at::equal(model->interpolatedPosEmbed(16, 16, true), model->posEmbed));
+  NECO_CHECK(!at::equal(model->interpolatedPosEmbed(16, 16, false), model->posEmbed));
 }

@@ -2,6 +2,8 @@
 // Runs image loading and feature extraction on a worker thread so the UI thread never waits on the
 // model. Requests are coalesced: while one job runs, only the newest pending request is kept.
 // Results cross the thread boundary as plain structs (QImage, PatchFeatures), never tensors.
+// The model can be swapped at any time (a loaded checkpoint): each job uses the model that was set
+// when it started.
 
 #include "neco/core/FeatureExtractor.h"
 
@@ -32,6 +34,10 @@ class FeatureService : public QObject {
   /// Extracts features of an image already in memory.
   quint64 requestImage(RgbImage image, int inputSide);
 
+  /// Replaces the model for the jobs that start from now on (a running job finishes on the old one,
+  /// which stays alive until then). Null is ignored.
+  void setExtractor(std::shared_ptr<const FeatureExtractor> extractor);
+  std::shared_ptr<const FeatureExtractor> extractor() const;
   ModelDescription model() const;
   /// Whether a request is queued or running.
   bool busy() const;
@@ -50,7 +56,7 @@ class FeatureService : public QObject {
   };
   quint64 enqueue(Job job);
   void run();
-  void process(Job& job);
+  void process(Job& job, const FeatureExtractor& extractor);
 
   std::shared_ptr<const FeatureExtractor> extractor_;
   mutable std::mutex mutex_;

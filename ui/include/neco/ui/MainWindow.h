@@ -1,7 +1,7 @@
 #pragma once
 // The studio window: the patch canvas in the centre, similarity controls and the log in docks,
-// menus for files, view options and log level. It wires views to the FeatureService; it owns no
-// model logic of its own.
+// menus for files, checkpoints, view options and log level. It wires views to the FeatureService
+// and swaps in the model that CheckpointActions loads; it owns no model logic of its own.
 
 #include "neco/core/Colormap.h"
 #include "neco/ui/FeatureService.h"
@@ -17,9 +17,11 @@ class QLabel;
 
 namespace neco::ui {
 
+class CheckpointActions;
 class DemoBootstrap;
 class LogPanel;
 class PatchCanvas;
+class RecentFiles;
 class SimilarityControls;
 
 class MainWindow : public QMainWindow {
@@ -34,21 +36,42 @@ class MainWindow : public QMainWindow {
   void openDemo(const QString& demoRoot);
   /// Pins the similarity query to patch (column, row); the heatmap follows when features are ready.
   void selectPatch(QPoint patch);
+  /// Loads a checkpoint file or Hugging Face folder off the UI thread (newer requests supersede
+  /// older ones) with the options remembered by File ▸ Checkpoint Options… (or these). On success
+  /// the model is swapped, the current image re-extracted, modelChanged emitted; on failure the
+  /// previous model stays, checkpointFailed is emitted and (interactive) a non-blocking dialog shown.
+  void openCheckpoint(const QString& path);
+  void openCheckpoint(const QString& path, const CheckpointOptions& options);
+  /// Returns to the built-in demo model.
+  void useDemoModel();
+  /// Whether a checkpoint load is queued or running.
+  bool checkpointLoading() const;
 
   PatchCanvas* canvas() const noexcept { return canvas_; }
   SimilarityControls* controls() const noexcept { return controls_; }
   LogPanel* logPanel() const noexcept { return log_; }
   FeatureService* featureService() const noexcept { return service_; }
   FeaturesPtr currentFeatures() const noexcept { return features_; }
+  /// The active model, and the one-line summary the status bar shows for it.
+  const ModelDescription& currentModel() const noexcept { return model_; }
+  QString modelSummary() const;
+  RecentFiles* recentCheckpoints() const;
   QString currentPath() const noexcept { return path_; }
   /// The similarity map behind the overlay (row-major grid), empty without a query.
   const std::vector<float>& similarity() const noexcept { return similarity_; }
-  /// Whether dialogs are shown for errors (tests and --screenshot turn them off).
-  void setInteractive(bool interactive) { interactive_ = interactive; }
+  /// Whether dialogs are shown for errors (tests turn them off). They never block: errors open
+  /// non-modal message boxes.
+  void setInteractive(bool interactive);
 
  Q_SIGNALS:
   /// Emitted after the overlay was recomputed for the current query and features.
   void heatmapUpdated();
+  /// Emitted when features of the current image and model arrived (superseded results are not).
+  void featuresUpdated();
+  /// Emitted after a checkpoint (or the demo model) became the active model.
+  void modelChanged();
+  /// Emitted when a checkpoint could not be loaded; the previous model is still active.
+  void checkpointFailed(QString path, QString message);
   /// Emitted when a file could not be opened (after the error was logged/shown).
   void openFailed(QString path, QString message);
 
@@ -66,19 +89,24 @@ class MainWindow : public QMainWindow {
   void updateHeatmap();
   void updateStatus();
   void showError(const QString& title, const QString& message);
+  void onModelChanged(std::shared_ptr<const FeatureExtractor> model);
 
   FeatureService* service_;
   PatchCanvas* canvas_;
   SimilarityControls* controls_;
   LogPanel* log_;
   DemoBootstrap* demo_;
+  CheckpointActions* checkpoints_;
   QLabel* status_;
+  QLabel* modelLabel_;
   Colormap colormap_{ColormapKind::Viridis};
   ModelDescription model_;
   QString path_;
   QString demoRoot_;
   RgbImage image_;
   quint64 latestRequest_ = 0;
+  bool extracting_ = false;  // the latest request has not been answered yet
+  QString openingPath_;      // the image file of the latest request until it is decoded
   FeaturesPtr features_;
   double extractMs_ = 0.0;
   std::optional<QPoint> query_;
