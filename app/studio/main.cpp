@@ -35,15 +35,24 @@ void qtMessageToSpdlog(QtMsgType type, const QMessageLogContext&, const QString&
   }
 }
 
-// The window with its open dialogs (an error message) painted centred over it: under Xvfb there is
-// no window manager to place them, and window.grab() alone leaves top-level dialogs out.
+// The window with its open dialogs (an error message) painted centred over it, each under a plain
+// title bar: under Xvfb there is no window manager to place and frame them, and window.grab() alone
+// leaves top-level dialogs out.
 QImage grabWithDialogs(QWidget& window) {
   QImage image = window.grab().toImage();
   QPainter painter(&image);
   for (QDialog* dialog : window.findChildren<QDialog*>()) {
     if (!dialog->isVisible()) continue;
     const QPixmap pixmap = dialog->grab();
-    painter.drawPixmap((image.width() - pixmap.width()) / 2, (image.height() - pixmap.height()) / 2, pixmap);
+    const int titleHeight = dialog->fontMetrics().height() + 10;
+    const QPoint at((image.width() - pixmap.width()) / 2, (image.height() - pixmap.height() + titleHeight) / 2);
+    const QRect title(at.x(), at.y() - titleHeight, pixmap.width(), titleHeight);
+    painter.fillRect(title, dialog->palette().color(QPalette::Highlight));
+    painter.setPen(dialog->palette().color(QPalette::HighlightedText));
+    painter.drawText(title.adjusted(10, 0, -10, 0), Qt::AlignVCenter | Qt::AlignLeft, dialog->windowTitle());
+    painter.drawPixmap(at, pixmap);
+    painter.setPen(dialog->palette().color(QPalette::Dark));
+    painter.drawRect(title.united(QRect(at, pixmap.size())).adjusted(0, 0, -1, -1));
   }
   return image;
 }

@@ -1,5 +1,6 @@
 #include "CheckpointActions.h"
 
+#include "SlotGuard.h"
 #include "neco/ui/CheckpointOptionsDialog.h"
 #include "neco/ui/RecentFiles.h"
 #include "neco/ui/WeightsDownloadDialog.h"
@@ -59,7 +60,7 @@ QString reportDetails(const LoadedCheckpoint& c) {
 }
 
 QString demoSummary(const ModelDescription& m) {
-  return QObject::tr("Demo model, %1 weights\n%2\n%3")
+  return QObject::tr("Demo model\nweights: %1\n%2\n%3")
       .arg(QString::fromStdString(m.weights), architectureText(m), parametersText(m.parameterCount));
 }
 
@@ -72,9 +73,12 @@ QString demoDetails(const ModelDescription& m) {
 CheckpointActions::CheckpointActions(QWidget* window, std::shared_ptr<const FeatureExtractor> demo)
     : QObject(window), window_(window), demo_(std::move(demo)), loader_(new CheckpointLoader(this)),
       recent_(new RecentFiles(tr("Recent &Checkpoints"), QStringLiteral("studio/recentCheckpoints"), 8, this)) {
-  connect(loader_, &CheckpointLoader::loaded, this, &CheckpointActions::onLoaded);
-  connect(loader_, &CheckpointLoader::failed, this, &CheckpointActions::onFailed);
-  connect(recent_, &RecentFiles::openRequested, this, [this](const QString& path) { open(path); });
+  connect(loader_, &CheckpointLoader::loaded, this,
+          [this](const LoadedCheckpoint& c) { guardSlot("checkpoint loaded", [&] { onLoaded(c); }); });
+  connect(loader_, &CheckpointLoader::failed, this,
+          [this](const CheckpointFailure& f) { guardSlot("checkpoint failed", [&] { onFailed(f); }); });
+  connect(recent_, &RecentFiles::openRequested, this,
+          [this](const QString& path) { guardSlot("open recent checkpoint", [&] { open(path); }); });
   const ModelDescription m = demo_->describe();
   name_ = tr("demo model");
   summary_ = demoSummary(m);
@@ -85,18 +89,21 @@ CheckpointActions::~CheckpointActions() = default;
 
 void CheckpointActions::addTo(QMenu* file) {
   file->setToolTipsVisible(true);
-  file->addAction(tr("Open &Checkpoint…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), this, &CheckpointActions::chooseFile);
-  file->addAction(tr("Open &Hugging Face Folder…"), this, &CheckpointActions::chooseFolder);
+  file->addAction(tr("Open &Checkpoint…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), this,
+                  [this] { guardSlot("Open Checkpoint", [this] { chooseFile(); }); });
+  file->addAction(tr("Open &Hugging Face Folder…"), this,
+                  [this] { guardSlot("Open Hugging Face Folder", [this] { chooseFolder(); }); });
   file->addMenu(recent_->menu());
-  file->addAction(tr("Checkpoint &Options…"), this, [this] { editOptions({}); });
-  download_ = file->addAction(tr("Download Official &Weights…"), this, &CheckpointActions::downloadWeights);
+  file->addAction(tr("Checkpoint &Options…"), this, [this] { guardSlot("Checkpoint Options", [this] { editOptions({}); }); });
+  download_ = file->addAction(tr("Download Official &Weights…"), this,
+                              [this] { guardSlot("Download Official Weights", [this] { downloadWeights(); }); });
   if (!canDownloadWeights()) {
     download_->setEnabled(false);
     download_->setToolTip(tr("This build cannot download (no libcurl). Put the file in %1 by hand and open it "
                              "with File ▸ Open Checkpoint…")
                               .arg(QString::fromStdString(weightsCacheDirectory().string())));
   }
-  file->addAction(tr("Use De&mo Model"), this, &CheckpointActions::useDemo);
+  file->addAction(tr("Use De&mo Model"), this, [this] { guardSlot("Use Demo Model", [this] { useDemo(); }); });
 }
 
 bool CheckpointActions::isCheckpoint(const QFileInfo& info) {
@@ -141,7 +148,8 @@ void CheckpointActions::onLoaded(const LoadedCheckpoint& c) {
   loading_ = false;
   const CheckpointReport& r = c.report;
   if (!r.matches())
-    spdlog::warn("{}: loaded non-strictly, the keys do not match: {}", c.path.toStdString(), keyProblems(r).toStdString());
+    spdlog::warn("{}: loaded non-strictly (missing weights stay random, unexpected ones are ignored): {}",
+                 c.path.toStdString(), keyProblems(r).toStdString());
   QString where = tr("layout %1").arg(QString::fromStdString(r.layout));
   if (!r.part.empty()) where += tr(", %1").arg(QString::fromStdString(r.part));
   recent_->add(c.path);
@@ -183,13 +191,16 @@ void CheckpointActions::showFailure(const CheckpointFailure& failure, const QStr
     anyway->setObjectName(QStringLiteral("loadNonStrict"));
     CheckpointOptions options = failure.options;
     options.strict = false;
-    connect(anyway, &QPushButton::clicked, this, [this, path = failure.path, options] { open(path, options); });
+    connect(anyway, &QPushButton::clicked, this, [this, path = failure.path, options] {
+      guardSlot("Load anyway", [&] { open(path, options); });
+    });
   }
   if (failure.kind == Kind::NeedsOptions) {
     info << tr("Checkpoint Options… sets the network, registers, attention heads and interpolation.");
     QPushButton* edit = box->addButton(tr("Checkpoint Options…"), QMessageBox::ActionRole);
     edit->setObjectName(QStringLiteral("editOptions"));
-    connect(edit, &QPushButton::clicked, this, [this, path = failure.path] { editOptions(path); });
+    connect(edit, &QPushButton::clicked, this,
+            [this, path = failure.path] { guardSlot("Checkpoint Options", [&] { editOptions(path); }); });
   }
   if (!note.isEmpty()) info << note;
   info << tr("The model in use stays active.");
@@ -214,7 +225,8 @@ void CheckpointActions::chooseFolder() {
 void CheckpointActions::editOptions(const QString& reopen) {
   auto* dialog = new CheckpointOptionsDialog(window_);
   dialog->setAttribute(Qt::WA_DeleteOnClose);
-  if (!reopen.isEmpty()) connect(dialog, &QDialog::accepted, this, [this, reopen] { open(reopen); });
+  if (!reopen.isEmpty())
+    connect(dialog, &QDialog::accepted, this, [this, reopen] { guardSlot("reopen checkpoint", [&] { open(reopen); }); });
   dialog->open();
 }
 
@@ -226,7 +238,8 @@ void CheckpointActions::downloadWeights() {
   }
   downloadDialog_ = new WeightsDownloadDialog(window_);
   downloadDialog_->setAttribute(Qt::WA_DeleteOnClose);
-  connect(downloadDialog_, &WeightsDownloadDialog::downloaded, this, [this](const QString& file) { open(file); });
+  connect(downloadDialog_, &WeightsDownloadDialog::downloaded, this,
+          [this](const QString& file) { guardSlot("open downloaded weights", [&] { open(file); }); });
   downloadDialog_->show();
 }
 

@@ -1,6 +1,7 @@
 #include "neco/ui/MainWindow.h"
 
 #include "CheckpointActions.h"
+#include "SlotGuard.h"
 #include "neco/core/BuildInfo.h"
 #include "neco/core/Paths.h"
 #include "neco/core/Similarity.h"
@@ -65,6 +66,7 @@ MainWindow::MainWindow(std::shared_ptr<const FeatureExtractor> extractor, QWidge
   statusBar()->addWidget(status_, 1);
   modelLabel_->setObjectName(QStringLiteral("modelLabel"));
   modelLabel_->setWordWrap(true);
+  modelLabel_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);  // the text never widens the dock
   modelLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   modelLabel_->setContentsMargins(6, 4, 6, 4);
   modelLabel_->setText(checkpoints_->summary());
@@ -75,7 +77,9 @@ MainWindow::MainWindow(std::shared_ptr<const FeatureExtractor> extractor, QWidge
   connect(service_, &FeatureService::imageLoaded, this, &MainWindow::onImageLoaded);
   connect(service_, &FeatureService::featuresReady, this, &MainWindow::onFeaturesReady);
   connect(service_, &FeatureService::failed, this, &MainWindow::onFailed);
-  connect(checkpoints_, &CheckpointActions::modelChanged, this, &MainWindow::onModelChanged);
+  connect(checkpoints_, &CheckpointActions::modelChanged, this, [this](std::shared_ptr<const FeatureExtractor> model) {
+    guardSlot("model changed", [&] { onModelChanged(std::move(model)); });
+  });
   connect(checkpoints_, &CheckpointActions::failed, this, &MainWindow::checkpointFailed);
   connect(checkpoints_, &CheckpointActions::failed, this, &MainWindow::updateStatus);
   connect(canvas_, &PatchCanvas::patchClicked, this, &MainWindow::selectPatch);
@@ -314,6 +318,10 @@ void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
 }
 
 void MainWindow::dropEvent(QDropEvent* event) {
+  guardSlot("drop", [&] { dropUrls(event); });
+}
+
+void MainWindow::dropUrls(QDropEvent* event) {
   // A checkpoint file or Hugging Face folder loads a model; an image or a dataset folder opens an image.
   QString checkpoint, image;
   for (const QUrl& url : event->mimeData()->urls()) {

@@ -1,5 +1,6 @@
 #include "neco/ui/WeightsDownloadDialog.h"
 
+#include "SlotGuard.h"
 #include <QDialogButtonBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -60,9 +61,12 @@ WeightsDownloadDialog::WeightsDownloadDialog(QWidget* parent)
   layout->addWidget(buttons);
 
   connect(download_, &QPushButton::clicked, this, [this] {
-    if (const QTreeWidgetItem* item = list_->currentItem()) download(item->text(0));
+    guardSlot("Download", [this] {
+      if (const QTreeWidgetItem* item = list_->currentItem()) download(item->text(0));
+    });
   });
-  connect(list_, &QTreeWidget::itemActivated, this, [this](QTreeWidgetItem* item) { download(item->text(0)); });
+  connect(list_, &QTreeWidget::itemActivated, this,
+          [this](QTreeWidgetItem* item) { guardSlot("Download", [&] { download(item->text(0)); }); });
   connect(cancel_, &QPushButton::clicked, this, &WeightsDownloadDialog::cancel);
   connect(buttons, &QDialogButtonBox::rejected, this, &WeightsDownloadDialog::reject);
   if (!canDownloadWeights()) {
@@ -85,6 +89,8 @@ void WeightsDownloadDialog::joinWorker() {
 void WeightsDownloadDialog::download(const QString& name) {
   if (busy()) return;
   joinWorker();  // the previous download's thread has already finished
+  const QList<QTreeWidgetItem*> items = list_->findItems(name, Qt::MatchExactly, 0);
+  if (!items.isEmpty()) list_->setCurrentItem(items.front());  // Download again then resumes this one
   cancelRequested_ = false;
   closeRequested_ = false;
   finished_ = false;
@@ -102,7 +108,8 @@ void WeightsDownloadDialog::download(const QString& name) {
       const auto now = std::chrono::steady_clock::now();
       if (now - last >= std::chrono::milliseconds(100) || (p.total != 0 && p.received == p.total)) {
         last = now;
-        QMetaObject::invokeMethod(this, [this, p] { onProgress(p); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this, [this, p] { guardSlot("download progress", [&] { onProgress(p); }); }, Qt::QueuedConnection);
       }
       return !cancelRequested_.load();
     };
@@ -123,7 +130,11 @@ void WeightsDownloadDialog::download(const QString& name) {
       error = QStringLiteral("unknown error while downloading %1").arg(name);
     }
     QMetaObject::invokeMethod(
-        this, [this, file, error, cancelled, name] { onFinished(file, error, cancelled, name); }, Qt::QueuedConnection);
+        this,
+        [this, file, error, cancelled, name] {
+          guardSlot("download finished", [&] { onFinished(file, error, cancelled, name); });
+        },
+        Qt::QueuedConnection);
   });
 }
 

@@ -90,6 +90,7 @@ class MainWindow : public QMainWindow {
   void updateStatus();
   void showError(const QString& title, const QString& message);
   void onModelChanged(std::shared_ptr<const FeatureExtractor> model);
+  void dropUrls(QDropEvent* event);
 
   FeatureService* service_;
   PatchCanvas* canvas_;
