@@ -7,7 +7,7 @@ studio=build/default/app/neco-studio
 [[ -x $studio ]] || { echo "screenshots: build first ($studio missing)" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-export XDG_DATA_HOME=$work/data XDG_STATE_HOME=$work/state QT_QPA_PLATFORM=xcb
+export XDG_DATA_HOME=$work/data XDG_STATE_HOME=$work/state XDG_CONFIG_HOME=$work/config QT_QPA_PLATFORM=xcb
 shot() {  # name, then studio arguments
   local name=$1; shift
   xvfb-run -a -s "-screen 0 1920x1200x24" "$studio" --demo-dir "$work/demo" --window-size 1100x760 \
@@ -16,3 +16,5 @@ shot() {  # name, then studio arguments
 }
 shot studio-similarity --patch 6,8
 shot studio-similarity-turbo --patch 11,4 --colormap turbo --opacity 0.75
+shot studio-checkpoint --patch 6,8 --checkpoint tests/data/checkpoints/dinov2_reg4_hf
+shot studio-open-error --patch 6,8 --checkpoint tests/data/malformed/torch/os-system.pth

@@ -47,7 +47,9 @@ using neco::ui::MainWindow;
 namespace {
 
 const QString kData = QStringLiteral(NECO_TEST_DATA_DIR);
-QString data(const QString& relative) { return QDir(kData).filePath(relative); }
+QString data(const QString& relative) {
+  return QDir(kData).filePath(relative);
+}
 
 QByteArray readAll(const QString& path) {
   QFile f(path);
@@ -83,10 +85,13 @@ bool writeSafetensorsWithout(const QString& from, const QString& to, const QStri
   return f.open(QIODevice::WriteOnly) && f.write(size + json + outPayload) == 8 + json.size() + outPayload.size();
 }
 
-QImage grabCanvas(MainWindow& w) { return w.canvas()->grab().toImage().convertToFormat(QImage::Format_RGB888); }
+QImage grabCanvas(MainWindow& w) {
+  return w.canvas()->grab().toImage().convertToFormat(QImage::Format_RGB888);
+}
 
 bool close(QColor a, QColor b, int tol = 4) {
-  return std::abs(a.red() - b.red()) <= tol && std::abs(a.green() - b.green()) <= tol && std::abs(a.blue() - b.blue()) <= tol;
+  return std::abs(a.red() - b.red()) <= tol && std::abs(a.green() - b.green()) <= tol &&
+         std::abs(a.blue() - b.blue()) <= tol;
 }
 
 QColor blend(QColor under, neco::PaletteColor over, double alpha) {
@@ -94,9 +99,13 @@ QColor blend(QColor under, neco::PaletteColor over, double alpha) {
   return QColor(mix(under.red(), over.r), mix(under.green(), over.g), mix(under.blue(), over.b));
 }
 
-QPoint centre(MainWindow& w, QPoint patch) { return w.canvas()->patchRect(patch).center().toPoint(); }
+QPoint centre(MainWindow& w, QPoint patch) {
+  return w.canvas()->patchRect(patch).center().toPoint();
+}
 
-QMessageBox* errorBox(MainWindow& w) { return w.findChild<QMessageBox*>(QStringLiteral("checkpointErrorBox")); }
+QMessageBox* errorBox(MainWindow& w) {
+  return w.findChild<QMessageBox*>(QStringLiteral("checkpointErrorBox"));
+}
 
 QAction* menuAction(MainWindow& w, const QString& textStart) {
   for (QAction* top : w.menuBar()->actions())
@@ -159,9 +168,7 @@ class CheckpointStudioTest : public QObject {
     demo_ = neco::FeatureExtractor::createDemo(0);
   }
 
-  void init() {
-    QSettings().clear();
-  }
+  void init() { QSettings().clear(); }
 
   void loadingACheckpointSwapsTheModelAndRepaintsTheHeatmap() {
     MainWindow w(demo_);
@@ -200,7 +207,8 @@ class CheckpointStudioTest : public QObject {
     QCOMPARE(w.currentFeatures()->dim, 32);
     const QString summary = w.modelSummary();
     for (const char* part : {"dinov2_reg4.safetensors", "4 registers", "32-d", "2 heads", "dinov2-official", "88,480"})
-      QVERIFY2(summary.contains(QLatin1String(part)), qPrintable(summary + QStringLiteral(" lacks ") + QLatin1String(part)));
+      QVERIFY2(summary.contains(QLatin1String(part)),
+               qPrintable(summary + QStringLiteral(" lacks ") + QLatin1String(part)));
 
     // Same image, same query: the similarity now comes from the checkpoint's features...
     QCOMPARE(w.canvas()->selectedPatch(), std::optional<QPoint>(query));
@@ -225,15 +233,17 @@ class CheckpointStudioTest : public QObject {
         if (QPoint(col, row) == query) continue;
         const QPoint p = centre(w, QPoint(col, row));
         const QColor expected = blend(plain.pixelColor(p), viridis.map(sim[row * 16 + col], -1.f, 1.f), 0.5);
-        QVERIFY2(close(shot.pixelColor(p), expected),
-                 qPrintable(QStringLiteral("patch %1,%2: got %3 expected %4")
-                                .arg(col).arg(row).arg(shot.pixelColor(p).name(), expected.name())));
+        QVERIFY2(close(shot.pixelColor(p), expected), qPrintable(QStringLiteral("patch %1,%2: got %3 expected %4")
+                                                                     .arg(col)
+                                                                     .arg(row)
+                                                                     .arg(shot.pixelColor(p).name(), expected.name())));
         if (!close(shot.pixelColor(p), demoShot.pixelColor(p), 8)) ++changedPixels;
         ++checked;
       }
     }
     QVERIFY(checked >= 30);
-    QVERIFY2(changedPixels >= checked / 4, qPrintable(QStringLiteral("%1 of %2 changed").arg(changedPixels).arg(checked)));
+    QVERIFY2(changedPixels >= checked / 4,
+             qPrintable(QStringLiteral("%1 of %2 changed").arg(changedPixels).arg(checked)));
 
     // Loaded files go first in the recent list, persisted in QSettings.
     QCOMPARE(recentSetting().value(0), QFileInfo(path).absoluteFilePath());
@@ -298,8 +308,9 @@ class CheckpointStudioTest : public QObject {
     QVERIFY(box);
     QTRY_VERIFY(box->isVisible());
     QCOMPARE(box->windowTitle(), QStringLiteral("Cannot open checkpoint"));
-    QVERIFY2(box->text().contains(QStringLiteral("`posix.system`")) || box->text().contains(QStringLiteral("`os.system`")),
-             qPrintable(box->text()));
+    QVERIFY2(
+        box->text().contains(QStringLiteral("`posix.system`")) || box->text().contains(QStringLiteral("`os.system`")),
+        qPrintable(box->text()));
     QVERIFY(box->text().contains(QStringLiteral("os-system.pth")));
     QVERIFY(!box->findChild<QPushButton*>(QStringLiteral("loadNonStrict")));  // nothing to retry
 
@@ -352,7 +363,8 @@ class CheckpointStudioTest : public QObject {
     QSignalSpy failed(&w, &MainWindow::checkpointFailed);
     w.openCheckpoint(official);  // width 32 without metadata: the heads cannot be inferred
     QVERIFY(failed.wait(60000));
-    QVERIFY2(failed.at(0).at(1).toString().contains(QStringLiteral("heads")), qPrintable(failed.at(0).at(1).toString()));
+    QVERIFY2(failed.at(0).at(1).toString().contains(QStringLiteral("heads")),
+             qPrintable(failed.at(0).at(1).toString()));
     QMessageBox* box = errorBox(w);
     QVERIFY(box);
     QVERIFY(box->findChild<QPushButton*>(QStringLiteral("editOptions")));
@@ -443,13 +455,27 @@ class CheckpointStudioTest : public QObject {
     QSignalSpy changed(&w, &MainWindow::modelChanged);
     QMenu* menu = w.recentCheckpoints()->menu();
     Q_EMIT menu->aboutToShow();
-    QCOMPARE(menu->actions().value(0)->data().toString(), QDir::cleanPath(data(QStringLiteral("checkpoints/dinov2_reg4_hf"))));
+    QCOMPARE(menu->actions().value(0)->data().toString(),
+             QDir::cleanPath(data(QStringLiteral("checkpoints/dinov2_reg4_hf"))));
     menu->actions().value(0)->trigger();
     QVERIFY(changed.wait(60000));
     QCOMPARE(w.currentModel().numRegisters, 4);
 
+    // An entry whose file is gone is removed when opening it fails.
+    const QString gone = tmp_.filePath(QStringLiteral("recent/gone.safetensors"));
+    w.recentCheckpoints()->add(gone);
+    QSignalSpy failed(&w, &MainWindow::checkpointFailed);
+    w.openCheckpoint(gone);
+    QVERIFY(failed.wait(60000));
+    QVERIFY(!w.recentCheckpoints()->paths().contains(gone));
+    QVERIFY(!recentSetting().contains(gone));
+    QCOMPARE(w.currentModel().numRegisters, 4);
+
     // Clear empties the list and the setting.
-    QAction* clear = menu->findChild<QAction*>(QStringLiteral("clearRecent"));
+    Q_EMIT menu->aboutToShow();
+    QAction* clear = nullptr;
+    for (QAction* a : menu->actions())
+      if (a->objectName() == QLatin1String("clearRecent")) clear = a;
     QVERIFY(clear && clear->isEnabled());
     clear->trigger();
     QVERIFY(w.recentCheckpoints()->paths().isEmpty());
@@ -496,7 +522,8 @@ class CheckpointStudioTest : public QObject {
     options.cacheDir = tmp_.filePath(QStringLiteral("cache")).toStdString();
     options.url = server.url("/weights.pth");
     options.sha256 = QCryptographicHash::hash(body, QCryptographicHash::Sha256).toHex().toStdString();
-    const QString cached = QDir(tmp_.filePath(QStringLiteral("cache"))).filePath(QStringLiteral("dinov2_vits14_reg.pth"));
+    const QString cached =
+        QDir(tmp_.filePath(QStringLiteral("cache"))).filePath(QStringLiteral("dinov2_vits14_reg.pth"));
 
     neco::CheckpointOptions heads;  // the fixture's width needs the heads
     heads.numHeads = 2;

@@ -26,7 +26,11 @@ QString parametersText(std::int64_t count) {
 
 QString architectureText(const ModelDescription& m) {
   return QObject::tr("ViT/%1, %2 registers, %3-d, %4 blocks, %5 heads")
-      .arg(m.patchSize).arg(m.numRegisters).arg(m.embedDim).arg(m.depth).arg(m.numHeads);
+      .arg(m.patchSize)
+      .arg(m.numRegisters)
+      .arg(m.embedDim)
+      .arg(m.depth)
+      .arg(m.numHeads);
 }
 
 QString joinedKeys(const std::vector<std::string>& keys) {
@@ -46,8 +50,7 @@ QString keyProblems(const CheckpointReport& r) {
 
 QString reportDetails(const LoadedCheckpoint& c) {
   const CheckpointReport& r = c.report;
-  QStringList lines{c.path,
-                    QObject::tr("format: %1").arg(QString::fromStdString(r.format)),
+  QStringList lines{c.path, QObject::tr("format: %1").arg(QString::fromStdString(r.format)),
                     QObject::tr("layout: %1").arg(QString::fromStdString(r.layout)),
                     QObject::tr("architecture: %1").arg(QString::fromStdString(r.architecture)),
                     QObject::tr("interpolation: %1").arg(QString::fromStdString(r.interpolation))};
@@ -71,7 +74,10 @@ QString demoDetails(const ModelDescription& m) {
 }  // namespace
 
 CheckpointActions::CheckpointActions(QWidget* window, std::shared_ptr<const FeatureExtractor> demo)
-    : QObject(window), window_(window), demo_(std::move(demo)), loader_(new CheckpointLoader(this)),
+    : QObject(window),
+      window_(window),
+      demo_(std::move(demo)),
+      loader_(new CheckpointLoader(this)),
       recent_(new RecentFiles(tr("Recent &Checkpoints"), QStringLiteral("studio/recentCheckpoints"), 8, this)) {
   connect(loader_, &CheckpointLoader::loaded, this,
           [this](const LoadedCheckpoint& c) { guardSlot("checkpoint loaded", [&] { onLoaded(c); }); });
@@ -94,7 +100,8 @@ void CheckpointActions::addTo(QMenu* file) {
   file->addAction(tr("Open &Hugging Face Folder…"), this,
                   [this] { guardSlot("Open Hugging Face Folder", [this] { chooseFolder(); }); });
   file->addMenu(recent_->menu());
-  file->addAction(tr("Checkpoint &Options…"), this, [this] { guardSlot("Checkpoint Options", [this] { editOptions({}); }); });
+  file->addAction(tr("Checkpoint &Options…"), this,
+                  [this] { guardSlot("Checkpoint Options", [this] { editOptions({}); }); });
   download_ = file->addAction(tr("Download Official &Weights…"), this,
                               [this] { guardSlot("Download Official Weights", [this] { downloadWeights(); }); });
   if (!canDownloadWeights()) {
@@ -114,12 +121,14 @@ bool CheckpointActions::isCheckpoint(const QFileInfo& info) {
   }
   if (!info.isDir()) return false;
   const QDir dir(info.filePath());
-  return dir.exists(QStringLiteral("config.json")) &&
-         (dir.exists(QStringLiteral("model.safetensors")) || dir.exists(QStringLiteral("model.safetensors.index.json")) ||
-          dir.exists(QStringLiteral("pytorch_model.bin")));
+  return dir.exists(QStringLiteral("config.json")) && (dir.exists(QStringLiteral("model.safetensors")) ||
+                                                       dir.exists(QStringLiteral("model.safetensors.index.json")) ||
+                                                       dir.exists(QStringLiteral("pytorch_model.bin")));
 }
 
-void CheckpointActions::open(const QString& path) { open(path, CheckpointOptionsDialog::remembered()); }
+void CheckpointActions::open(const QString& path) {
+  open(path, CheckpointOptionsDialog::remembered());
+}
 
 void CheckpointActions::open(const QString& path, const CheckpointOptions& options) {
   spdlog::info("opening checkpoint {}{}", path.toStdString(), options.strict ? "" : " (non-strict)");
@@ -176,8 +185,8 @@ void CheckpointActions::onFailed(const CheckpointFailure& failure) {
 
 void CheckpointActions::showFailure(const CheckpointFailure& failure, const QString& note) {
   if (errorBox_) errorBox_->close();
-  auto* box = new QMessageBox(QMessageBox::Warning, tr("Cannot open checkpoint"), failure.message, QMessageBox::Close,
-                              window_);
+  auto* box =
+      new QMessageBox(QMessageBox::Warning, tr("Cannot open checkpoint"), failure.message, QMessageBox::Close, window_);
   box->setObjectName(QStringLiteral("checkpointErrorBox"));
   box->setAttribute(Qt::WA_DeleteOnClose);
   QStringList info;
@@ -185,15 +194,15 @@ void CheckpointActions::showFailure(const CheckpointFailure& failure, const QStr
   if (failure.kind == Kind::Refused)
     info << tr("NeCo Studio reads only tensors from a checkpoint and never runs code from it.");
   if (failure.kind == Kind::KeyMismatch) {
-    info << tr("Load anyway (non-strict) uses the tensors that match and leaves the rest at random values; "
-               "the log lists what did not match.");
+    info << tr(
+        "Load anyway (non-strict) uses the tensors that match and leaves the rest at random values; "
+        "the log lists what did not match.");
     QPushButton* anyway = box->addButton(tr("Load anyway (non-strict)"), QMessageBox::AcceptRole);
     anyway->setObjectName(QStringLiteral("loadNonStrict"));
     CheckpointOptions options = failure.options;
     options.strict = false;
-    connect(anyway, &QPushButton::clicked, this, [this, path = failure.path, options] {
-      guardSlot("Load anyway", [&] { open(path, options); });
-    });
+    connect(anyway, &QPushButton::clicked, this,
+            [this, path = failure.path, options] { guardSlot("Load anyway", [&] { open(path, options); }); });
   }
   if (failure.kind == Kind::NeedsOptions) {
     info << tr("Checkpoint Options… sets the network, registers, attention heads and interpolation.");
@@ -211,9 +220,9 @@ void CheckpointActions::showFailure(const CheckpointFailure& failure, const QStr
 }
 
 void CheckpointActions::chooseFile() {
-  const QString path = QFileDialog::getOpenFileName(
-      window_, tr("Open checkpoint"), lastDir_,
-      tr("Checkpoints (*.pth *.pt *.ckpt *.bin *.safetensors);;All files (*)"));
+  const QString path =
+      QFileDialog::getOpenFileName(window_, tr("Open checkpoint"), lastDir_,
+                                   tr("Checkpoints (*.pth *.pt *.ckpt *.bin *.safetensors);;All files (*)"));
   if (!path.isEmpty()) open(path);
 }
 
@@ -226,7 +235,8 @@ void CheckpointActions::editOptions(const QString& reopen) {
   auto* dialog = new CheckpointOptionsDialog(window_);
   dialog->setAttribute(Qt::WA_DeleteOnClose);
   if (!reopen.isEmpty())
-    connect(dialog, &QDialog::accepted, this, [this, reopen] { guardSlot("reopen checkpoint", [&] { open(reopen); }); });
+    connect(dialog, &QDialog::accepted, this,
+            [this, reopen] { guardSlot("reopen checkpoint", [&] { open(reopen); }); });
   dialog->open();
 }
 

@@ -77,11 +77,19 @@ void CheckpointLoader::load(const Job& job) {
   const quint64 id = job.id;
   if (result.extractor) {
     QMetaObject::invokeMethod(
-        this, [this, id, result] { if (id == latest_) Q_EMIT loaded(result); }, Qt::QueuedConnection);
+        this,
+        [this, id, result] {
+          if (id == latest_) Q_EMIT loaded(result);
+        },
+        Qt::QueuedConnection);
   } else {
     spdlog::error("cannot open checkpoint {}", failure.message.toStdString());
     QMetaObject::invokeMethod(
-        this, [this, id, failure] { if (id == latest_) Q_EMIT failed(failure); }, Qt::QueuedConnection);
+        this,
+        [this, id, failure] {
+          if (id == latest_) Q_EMIT failed(failure);
+        },
+        Qt::QueuedConnection);
   }
 }
 

@@ -18,14 +18,18 @@ const QString kHeads = QStringLiteral("checkpointOptions/heads");
 const QString kInterpolation = QStringLiteral("checkpointOptions/interpolation");
 
 const QStringList kParts{QStringLiteral("auto"), QStringLiteral("student"), QStringLiteral("teacher")};
-const QStringList kInterpolations{QString(), QStringLiteral("offset"), QStringLiteral("antialias"), QStringLiteral("size")};
+const QStringList kInterpolations{QString(), QStringLiteral("offset"), QStringLiteral("antialias"),
+                                  QStringLiteral("size")};
 constexpr int kMaxRegisters = 8;
 constexpr int kMaxHeads = 64;
 
 }  // namespace
 
 CheckpointOptionsDialog::CheckpointOptionsDialog(QWidget* parent)
-    : QDialog(parent), part_(new QComboBox(this)), registers_(new QComboBox(this)), heads_(new QSpinBox(this)),
+    : QDialog(parent),
+      part_(new QComboBox(this)),
+      registers_(new QComboBox(this)),
+      heads_(new QSpinBox(this)),
       interpolation_(new QComboBox(this)) {
   setWindowTitle(tr("Checkpoint options"));
   part_->setObjectName(QStringLiteral("part"));
@@ -55,7 +59,8 @@ CheckpointOptionsDialog::CheckpointOptionsDialog(QWidget* parent)
                              "file do not match its architecture, the error offers to load it anyway."),
                           this);
   note->setWordWrap(true);
-  auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel | QDialogButtonBox::RestoreDefaults, this);
+  auto* buttons =
+      new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel | QDialogButtonBox::RestoreDefaults, this);
   connect(buttons, &QDialogButtonBox::accepted, this, &CheckpointOptionsDialog::accept);
   connect(buttons, &QDialogButtonBox::rejected, this, &CheckpointOptionsDialog::reject);
   connect(buttons->button(QDialogButtonBox::RestoreDefaults), &QPushButton::clicked, this,

@@ -39,8 +39,8 @@ QString imageToOpen(const QFileInfo& info) {
   if (!info.isDir()) return {};
   for (const QString& sub : {QString(), QStringLiteral("JPEGImages")}) {
     const QDir dir(QDir(info.filePath()).filePath(sub));
-    const QStringList images =
-        dir.entryList({QStringLiteral("*.jpg"), QStringLiteral("*.jpeg"), QStringLiteral("*.png")}, QDir::Files, QDir::Name);
+    const QStringList patterns{QStringLiteral("*.jpg"), QStringLiteral("*.jpeg"), QStringLiteral("*.png")};
+    const QStringList images = dir.entryList(patterns, QDir::Files, QDir::Name);
     if (!images.isEmpty()) return dir.filePath(images.front());
   }
   return {};

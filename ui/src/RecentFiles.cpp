@@ -8,7 +8,10 @@
 namespace neco::ui {
 
 RecentFiles::RecentFiles(const QString& title, QString settingsKey, int maximum, QObject* parent)
-    : QObject(parent), key_(std::move(settingsKey)), maximum_(std::max(1, maximum)), menu_(std::make_unique<QMenu>(title)) {
+    : QObject(parent),
+      key_(std::move(settingsKey)),
+      maximum_(std::max(1, maximum)),
+      menu_(std::make_unique<QMenu>(title)) {
   menu_->setObjectName(QStringLiteral("recentMenu"));
   menu_->setToolTipsVisible(true);
   connect(menu_.get(), &QMenu::aboutToShow, this, &RecentFiles::rebuildMenu);
@@ -40,7 +43,9 @@ void RecentFiles::remove(const QString& path) {
   store(list);
 }
 
-void RecentFiles::clear() { store({}); }
+void RecentFiles::clear() {
+  store({});
+}
 
 void RecentFiles::store(const QStringList& list) {
   QStringList kept = list;
@@ -63,7 +68,8 @@ void RecentFiles::rebuildMenu() {
   for (const QString& path : list) {
     const QFileInfo info(path);
     const bool present = info.exists();
-    QString text = QStringLiteral("&%1  %2").arg(number++).arg(info.fileName().replace(QLatin1Char('&'), QStringLiteral("&&")));
+    QString text =
+        QStringLiteral("&%1  %2").arg(number++).arg(info.fileName().replace(QLatin1Char('&'), QStringLiteral("&&")));
     if (!present) text += tr("  (missing)");
     QAction* action = menu_->addAction(text);
     action->setData(path);

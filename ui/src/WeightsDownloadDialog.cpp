@@ -1,6 +1,5 @@
 #include "neco/ui/WeightsDownloadDialog.h"
 
-#include "SlotGuard.h"
 #include <QDialogButtonBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -10,6 +9,7 @@
 #include <QPushButton>
 #include <QTreeWidget>
 #include <QVBoxLayout>
+#include "SlotGuard.h"
 
 #include <spdlog/spdlog.h>
 
@@ -18,14 +18,20 @@
 namespace neco::ui {
 namespace {
 
-QString bytesText(std::uint64_t bytes) { return QLocale().formattedDataSize(static_cast<qint64>(bytes)); }
+QString bytesText(std::uint64_t bytes) {
+  return QLocale().formattedDataSize(static_cast<qint64>(bytes));
+}
 
 }  // namespace
 
 WeightsDownloadDialog::WeightsDownloadDialog(QWidget* parent)
-    : QDialog(parent), list_(new QTreeWidget(this)), download_(new QPushButton(tr("&Download"), this)),
-      cancel_(new QPushButton(tr("&Cancel Download"), this)), close_(new QPushButton(tr("Close"), this)),
-      progress_(new QProgressBar(this)), status_(new QLabel(this)) {
+    : QDialog(parent),
+      list_(new QTreeWidget(this)),
+      download_(new QPushButton(tr("&Download"), this)),
+      cancel_(new QPushButton(tr("&Cancel Download"), this)),
+      close_(new QPushButton(tr("Close"), this)),
+      progress_(new QProgressBar(this)),
+      status_(new QLabel(this)) {
   setWindowTitle(tr("Download official weights"));
   resize(760, 460);
   list_->setObjectName(QStringLiteral("weightsList"));
@@ -80,7 +86,9 @@ WeightsDownloadDialog::~WeightsDownloadDialog() {
   joinWorker();
 }
 
-void WeightsDownloadDialog::setFetchOptions(FetchOptions options) { options_ = std::move(options); }
+void WeightsDownloadDialog::setFetchOptions(FetchOptions options) {
+  options_ = std::move(options);
+}
 
 void WeightsDownloadDialog::joinWorker() {
   if (worker_.joinable()) worker_.join();
