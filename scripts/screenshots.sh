@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the screenshots in docs/images from the real app (neco-studio --screenshot) under Xvfb.
 # Needs a built tree (scripts/run-tests.sh or cmake --build --preset default).
+# usage: scripts/screenshots.sh [NAME...]   (default: all; e.g. `scripts/screenshots.sh studio-permutation`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 studio=build/default/app/neco-studio
@@ -8,8 +9,10 @@ studio=build/default/app/neco-studio
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export XDG_DATA_HOME=$work/data XDG_STATE_HOME=$work/state XDG_CONFIG_HOME=$work/config QT_QPA_PLATFORM=xcb
+wanted=("$@")
 shot() {  # name, then studio arguments
   local name=$1; shift
+  if ((${#wanted[@]})) && [[ " ${wanted[*]} " != *" $name "* ]]; then return 0; fi
   xvfb-run -a -s "-screen 0 1920x1200x24" "$studio" --demo-dir "$work/demo" --window-size 1100x760 \
     --screenshot "docs/images/$name.png" "$@"
   echo "docs/images/$name.png"
@@ -18,3 +21,5 @@ shot studio-similarity --patch 6,8
 shot studio-similarity-turbo --patch 11,4 --colormap turbo --opacity 0.75
 shot studio-checkpoint --patch 6,8 --checkpoint tests/data/checkpoints/dinov2_reg4_hf
 shot studio-open-error --patch 6,8 --checkpoint tests/data/malformed/torch/os-system.pth
+# The permutation and sorting network views: student steepness 30 against teacher 300, so they differ.
+shot studio-permutation --patch 6,8 --window-size 1700x1100 --steepness 30,300

@@ -50,6 +50,7 @@ int runCli(int argc, char** argv) {
   addDemoDataCommand(app, slot);
   addCheckpointCommands(app, slot);
   addFetchWeightsCommand(app, slot);
+  addBenchCommand(app, slot);
   addPlannedCommands(app, slot);
   // After the subcommands exist (they would inherit it): unknown words are collected and reported
   // below with the offending word named.

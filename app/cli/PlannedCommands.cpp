@@ -21,7 +21,6 @@ struct Planned {
 constexpr Planned kPlanned[] = {
     {"train", "Run NeCo post-training (config, dataset, checkpoint)", "NeCo training"},
     {"eval", "Dense evaluation: overclustering, linear probe, nearest-neighbour retrieval", "dense evaluation"},
-    {"bench", "Benchmarks (sorting network, feature extraction)", "the fused sorting op"},
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include "neco/core/Colormap.h"
 #include "neco/core/Log.h"
 #include "neco/core/Paths.h"
+#include "neco/core/SoftSort.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -61,13 +62,20 @@ std::optional<StudioOptions> parseStudioOptions(const QStringList& arguments) {
                                    QStringLiteral("value"), QStringLiteral("0.6"));
   const QCommandLineOption colormap(QStringLiteral("colormap"), QStringLiteral("viridis, turbo, inferno or jet."),
                                     QStringLiteral("name"), QStringLiteral("viridis"));
+  const QCommandLineOption steepness(
+      QStringLiteral("steepness"),
+      QStringLiteral("Permutation view steepness STUDENT[,TEACHER], each 1..1000 (default 100,100)."),
+      QStringLiteral("s[,t]"), QStringLiteral("100"));
+  const QCommandLineOption network(QStringLiteral("network"), QStringLiteral("Sorting network: bitonic or odd_even."),
+                                   QStringLiteral("name"), QStringLiteral("bitonic"));
   const QCommandLineOption logLevel(QStringLiteral("log-level"), QStringLiteral("trace, debug, info, warn, error, critical, off."),
                                     QStringLiteral("level"), QStringLiteral("info"));
   const QCommandLineOption threads(QStringLiteral("threads"), QStringLiteral("Compute threads (0 = all cores)."),
                                    QStringLiteral("n"), QStringLiteral("0"));
   const QCommandLineOption windowSize(QStringLiteral("window-size"), QStringLiteral("Initial window size WxH."),
                                       QStringLiteral("WxH"), QStringLiteral("1280x800"));
-  parser.addOptions({image, checkpoint, demoRoot, screenshot, patch, inputSize, opacity, colormap, logLevel, threads, windowSize});
+  parser.addOptions({image, checkpoint, demoRoot, screenshot, patch, inputSize, opacity, colormap, steepness, network, logLevel,
+                     threads, windowSize});
   if (!parser.parse(arguments)) {
     fail(parser.errorText());
     return std::nullopt;
@@ -113,7 +121,18 @@ std::optional<StudioOptions> parseStudioOptions(const QStringList& arguments) {
   }
   o.colormap = parser.value(colormap);
   o.logLevel = parser.value(logLevel);
+  const QStringList steepnessValues = parser.value(steepness).split(QLatin1Char(','));
+  bool teacherOk = true;
+  o.studentSteepness = steepnessValues.front().toDouble(&ok);
+  o.teacherSteepness = steepnessValues.size() > 1 ? steepnessValues[1].toDouble(&teacherOk) : o.studentSteepness;
+  if (!ok || !teacherOk || steepnessValues.size() > 2 || o.studentSteepness < 1.0 || o.studentSteepness > 1000.0 ||
+      o.teacherSteepness < 1.0 || o.teacherSteepness > 1000.0) {
+    fail(QStringLiteral("--steepness expects STUDENT[,TEACHER] within 1..1000, got '%1'").arg(parser.value(steepness)));
+    return std::nullopt;
+  }
+  o.network = parser.value(network);
   try {
+    parseSortNetwork(o.network.toStdString());
     parseColormap(o.colormap.toStdString());
     parseLogLevel(o.logLevel.toStdString());
   } catch (const std::exception& e) {

@@ -19,6 +19,9 @@ struct StudioOptions {
   int inputSize = 224;
   double opacity = 0.6;
   QString colormap = QStringLiteral("viridis");
+  double studentSteepness = 100.0;  ///< permutation view, 1..1000
+  double teacherSteepness = 100.0;
+  QString network = QStringLiteral("bitonic");
   QString logLevel = QStringLiteral("info");
   int threads = 0;
   QSize windowSize{1280, 800};

@@ -6,7 +6,9 @@
 #include "neco/core/Colormap.h"
 #include "neco/core/FeatureExtractor.h"
 #include "neco/core/Log.h"
+#include "neco/core/SoftSort.h"
 #include "neco/ui/MainWindow.h"
+#include "neco/ui/PermutationView.h"
 #include "neco/ui/SimilarityControls.h"
 #include "neco/ui/VtkOpenGLWidget.h"
 
@@ -128,6 +130,9 @@ int main(int argc, char** argv) {
   window.controls()->setInputSize(options->inputSize);
   window.controls()->setOpacity(options->opacity);
   window.controls()->setColormap(neco::parseColormap(options->colormap.toStdString()));
+  window.permutationView()->setStudentSteepness(options->studentSteepness);
+  window.permutationView()->setTeacherSteepness(options->teacherSteepness);
+  window.permutationView()->setNetwork(neco::parseSortNetwork(options->network.toStdString()));
   window.resize(options->windowSize);
   if (!options->screenshot.isEmpty()) {
     armScreenshot(window, *options);  // error dialogs stay on: they do not block, and show in the PNG

@@ -55,10 +55,24 @@ run_neco(2 demo-data --out "${WORK}/x" --train 0)
 run_neco(2 info --bogus-flag)
 
 # Planned commands exist and say they are not in this version (exit 3), never pretend success.
-foreach(cmd train eval bench)
+foreach(cmd train eval)
   run_neco(3 --no-log-file ${cmd})
   expect_match("${ERR}" "not part of neco" "neco ${cmd} explains itself")
 endforeach()
+
+# bench sort: a small shape end to end, JSON with the ratios; bad sizes are usage errors.
+run_neco(0 --no-log-file bench sort --rows 64 --n 16 --repeats 1 --json)
+string(JSON speedup GET "${OUT}" speedup)
+string(JSON ratio GET "${OUT}" memory_ratio)
+string(JSON fusedHeld GET "${OUT}" cases 0 fused held_bytes)
+if(NOT speedup GREATER 1 OR NOT ratio GREATER 1 OR NOT fusedHeld GREATER 0)
+  message(FATAL_ERROR "bench sort --json: speedup=${speedup} memory_ratio=${ratio} held=${fusedHeld}")
+endif()
+run_neco(0 --no-log-file bench sort --rows 32 --n 7 --network odd_even --no-dense --repeats 1)
+expect_match("${OUT}" "odd_even +32 +7" "bench sort prints a table row")
+run_neco(2 --no-log-file bench sort --n 1)
+run_neco(2 --no-log-file bench sort --network bubble)
+run_neco(2 --no-log-file bench)
 
 # Checkpoints: inspect (text and JSON), convert, strictness, refusal of unsafe pickles.
 set(CK "${DATA}/checkpoints")

@@ -1,7 +1,7 @@
 # Runs `neco-studio --screenshot` on a fresh demo folder and checks a non-trivial PNG came out; then
 # with --checkpoint: a checkpoint that loads (the log names the model), and a refused one (the error
-# dialog is in the PNG, the log names the reason); also checks that a bad option is refused with
-# exit status 2.
+# dialog is in the PNG, the log names the reason); also checks that bad options (--opacity,
+# --steepness, --network) are refused with exit status 2.
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
 set(ENV{XDG_STATE_HOME} "${WORK}/state")
@@ -46,4 +46,12 @@ execute_process(COMMAND ${STUDIO} --opacity 7 RESULT_VARIABLE rc ERROR_VARIABLE 
 if(NOT rc EQUAL 2 OR NOT err MATCHES "opacity")
   message(FATAL_ERROR "bad --opacity should exit 2 with a message, got ${rc}: ${err}")
 endif()
+foreach(bad IN ITEMS "--steepness;0.5" "--steepness;100,2000" "--network;quicksort")
+  execute_process(COMMAND ${STUDIO} ${bad} RESULT_VARIABLE rc ERROR_VARIABLE err)
+  list(GET bad 0 option)
+  string(SUBSTRING "${option}" 2 -1 name)
+  if(NOT rc EQUAL 2 OR NOT err MATCHES "${name}")
+    message(FATAL_ERROR "bad ${bad} should exit 2 with a message, got ${rc}: ${err}")
+  endif()
+endforeach()
 message(STATUS "screenshot ok (${size} bytes)")

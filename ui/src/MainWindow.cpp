@@ -9,7 +9,9 @@
 #include "neco/ui/ImageConversion.h"
 #include "neco/ui/LogPanel.h"
 #include "neco/ui/PatchCanvas.h"
+#include "neco/ui/PermutationView.h"
 #include "neco/ui/SimilarityControls.h"
+#include "neco/ui/SortingNetworkView.h"
 
 #include <QActionGroup>
 #include <QApplication>
@@ -54,6 +56,8 @@ MainWindow::MainWindow(std::shared_ptr<const FeatureExtractor> extractor, QWidge
       canvas_(new PatchCanvas(this)),
       controls_(new SimilarityControls(this)),
       log_(new LogPanel(this)),
+      permutation_(new PermutationView(this)),
+      network_(new SortingNetworkView(this)),
       demo_(new DemoBootstrap(this)),
       checkpoints_(new CheckpointActions(this, service_->extractor())),
       status_(new QLabel(this)),
@@ -73,6 +77,7 @@ MainWindow::MainWindow(std::shared_ptr<const FeatureExtractor> extractor, QWidge
   modelLabel_->setToolTip(checkpoints_->details());
   buildDocks();
   buildMenus();
+  connectPermutationViews();
 
   connect(service_, &FeatureService::imageLoaded, this, &MainWindow::onImageLoaded);
   connect(service_, &FeatureService::featuresReady, this, &MainWindow::onFeaturesReady);
@@ -92,6 +97,7 @@ MainWindow::MainWindow(std::shared_ptr<const FeatureExtractor> extractor, QWidge
   connect(controls_, &SimilarityControls::opacityChanged, canvas_, &PatchCanvas::setOverlayOpacity);
   connect(controls_, &SimilarityControls::colormapChanged, this, [this](ColormapKind kind) {
     colormap_ = Colormap(kind);
+    permutation_->setColormap(kind);
     updateHeatmap();
   });
   connect(controls_, &SimilarityControls::inputSizeChanged, this, [this](int) { requestFeatures(); });
@@ -118,11 +124,40 @@ void MainWindow::buildDocks() {
   controlsDock->setObjectName(QStringLiteral("similarityDock"));
   controlsDock->setWidget(controls_);
   addDockWidget(Qt::RightDockWidgetArea, controlsDock);
-  auto* logDock = new QDockWidget(tr("Log"), this);
-  logDock->setObjectName(QStringLiteral("logDock"));
-  logDock->setWidget(log_);
-  addDockWidget(Qt::BottomDockWidgetArea, logDock);
-  resizeDocks({logDock}, {140}, Qt::Vertical);  // the image view gets the room
+  permutationDock_ = new QDockWidget(tr("Permutation"), this);
+  permutationDock_->setObjectName(QStringLiteral("permutationDock"));
+  permutationDock_->setWidget(permutation_);
+  addDockWidget(Qt::LeftDockWidgetArea, permutationDock_);
+  logDock_ = new QDockWidget(tr("Log"), this);
+  logDock_->setObjectName(QStringLiteral("logDock"));
+  logDock_->setWidget(log_);
+  addDockWidget(Qt::BottomDockWidgetArea, logDock_);
+  networkDock_ = new QDockWidget(tr("Sorting network"), this);
+  networkDock_->setObjectName(QStringLiteral("sortingNetworkDock"));
+  networkDock_->setWidget(network_);
+  splitDockWidget(logDock_, networkDock_, Qt::Horizontal);
+}
+
+void MainWindow::showEvent(QShowEvent* event) {
+  QMainWindow::showEvent(event);
+  if (docksSized_) return;
+  docksSized_ = true;
+  // In proportion to the window the user (or --window-size) chose: the matrices need width, the
+  // 49-wire network needs height; the image view keeps the rest.
+  resizeDocks({permutationDock_}, {std::max(360, width() * 7 / 20)}, Qt::Horizontal);
+  resizeDocks({logDock_}, {std::max(180, height() * 2 / 5)}, Qt::Vertical);
+  resizeDocks({logDock_, networkDock_}, {width() / 4, width() * 3 / 4}, Qt::Horizontal);
+}
+
+void MainWindow::connectPermutationViews() {
+  connect(permutation_, &PermutationView::referencePatchesChanged, canvas_, &PatchCanvas::setMarkedPatches);
+  connect(permutation_, &PermutationView::sorted, this, [this] {
+    if (const auto& row = permutation_->studentRow())
+      network_->setNetwork(permutation_->networkLayout(), *row, permutation_->studentSettings());
+    else
+      network_->clear();
+  });
+  permutation_->setColormap(controls_->colormap());
 }
 
 void MainWindow::buildMenus() {
@@ -145,6 +180,9 @@ void MainWindow::buildMenus() {
   grid->setShortcut(QKeySequence(Qt::Key_G));
   connect(grid, &QAction::toggled, controls_, &SimilarityControls::setGridVisible);
   connect(controls_, &SimilarityControls::gridVisibleChanged, grid, &QAction::setChecked);
+  view->addSeparator();
+  for (QDockWidget* dock : findChildren<QDockWidget*>(QString(), Qt::FindDirectChildrenOnly))
+    view->addAction(dock->toggleViewAction());
 
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(tr("&About NeCo Studio"), this, [this] {
@@ -235,6 +273,7 @@ void MainWindow::onImageLoaded(quint64 id, const QString& path, const QImage& im
   similarity_.clear();
   query_.reset();
   canvas_->setImage(image);
+  permutation_->setSource(nullptr, std::nullopt);
   setWindowTitle(tr("NeCo Studio — %1").arg(QFileInfo(path).fileName()));
   updateStatus();
 }
@@ -264,6 +303,7 @@ void MainWindow::onFailed(quint64 id, const QString& path, const QString& messag
 }
 
 void MainWindow::updateHeatmap() {
+  permutation_->setSource(features_, query_);  // re-sorts only when features or query changed
   similarity_.clear();
   if (!features_ || !query_) {
     canvas_->clearOverlay();

@@ -20,6 +20,7 @@ void PatchCanvas::setImage(const QImage& image) {
   image_ = image;
   overlay_ = QImage();
   selected_.reset();
+  marked_.clear();
   update();
 }
 
@@ -52,6 +53,11 @@ void PatchCanvas::setOverlayOpacity(double opacity) {
 
 void PatchCanvas::setSelectedPatch(std::optional<QPoint> patch) {
   selected_ = patch;
+  update();
+}
+
+void PatchCanvas::setMarkedPatches(const QList<QPoint>& patches) {
+  marked_ = patches;
   update();
 }
 
@@ -96,6 +102,7 @@ void PatchCanvas::paintEvent(QPaintEvent*) {
     painter.setOpacity(1.0);
   }
   if (gridVisible_) drawGrid(painter, target);
+  drawMarks(painter);
   drawSelection(painter);
 }
 
@@ -123,6 +130,21 @@ void PatchCanvas::drawSelection(QPainter& painter) const {
   painter.drawRect(r.adjusted(-1, -1, 1, 1));
   painter.setPen(QPen(Qt::white, 1.5));
   painter.drawRect(r.adjusted(-1, -1, 1, 1));
+}
+
+void PatchCanvas::drawMarks(QPainter& painter) const {
+  if (marked_.isEmpty()) return;
+  painter.setRenderHint(QPainter::Antialiasing, true);
+  painter.setPen(QPen(Qt::black, 1.0));
+  painter.setBrush(Qt::white);
+  for (QPoint patch : marked_) {
+    const QRectF r = patchRect(patch);
+    if (r.isEmpty()) continue;
+    // Inside the top-left quarter, clear of the centre where the patch's heatmap colour is read.
+    const double radius = std::clamp(std::min(r.width(), r.height()) * 0.1, 1.5, 4.0);
+    painter.drawEllipse(QPointF(r.left() + r.width() * 0.25, r.top() + r.height() * 0.25), radius, radius);
+  }
+  painter.setBrush(Qt::NoBrush);
 }
 
 void PatchCanvas::mousePressEvent(QMouseEvent* event) {

@@ -1,6 +1,7 @@
 #pragma once
-// The studio window: the patch canvas in the centre, similarity controls and the log in docks,
-// menus for files, checkpoints, view options and log level. It wires views to the FeatureService
+// The studio window: the patch canvas in the centre; similarity controls, the soft permutation view,
+// the sorting network diagram and the log in docks; menus for files, checkpoints, view options and log
+// level. It wires views to the FeatureService
 // and swaps in the model that CheckpointActions loads; it owns no model logic of its own.
 
 #include "neco/core/Colormap.h"
@@ -13,6 +14,7 @@
 #include <memory>
 #include <optional>
 
+class QDockWidget;
 class QLabel;
 
 namespace neco::ui {
@@ -21,8 +23,10 @@ class CheckpointActions;
 class DemoBootstrap;
 class LogPanel;
 class PatchCanvas;
+class PermutationView;
 class RecentFiles;
 class SimilarityControls;
+class SortingNetworkView;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -50,6 +54,9 @@ class MainWindow : public QMainWindow {
   PatchCanvas* canvas() const noexcept { return canvas_; }
   SimilarityControls* controls() const noexcept { return controls_; }
   LogPanel* logPanel() const noexcept { return log_; }
+  /// The selected patch's NeCo row sorted for student and teacher, and the student's network.
+  PermutationView* permutationView() const noexcept { return permutation_; }
+  SortingNetworkView* sortingNetworkView() const noexcept { return network_; }
   FeatureService* featureService() const noexcept { return service_; }
   FeaturesPtr currentFeatures() const noexcept { return features_; }
   /// The active model, and the one-line summary the status bar shows for it.
@@ -76,12 +83,14 @@ class MainWindow : public QMainWindow {
   void openFailed(QString path, QString message);
 
  protected:
+  void showEvent(QShowEvent* event) override;
   void dragEnterEvent(QDragEnterEvent* event) override;
   void dropEvent(QDropEvent* event) override;
 
  private:
   void buildMenus();
   void buildDocks();
+  void connectPermutationViews();
   void onImageLoaded(quint64 id, const QString& path, const QImage& image);
   void onFeaturesReady(quint64 id, const FeaturesPtr& features, double milliseconds);
   void onFailed(quint64 id, const QString& path, const QString& message);
@@ -96,6 +105,12 @@ class MainWindow : public QMainWindow {
   PatchCanvas* canvas_;
   SimilarityControls* controls_;
   LogPanel* log_;
+  PermutationView* permutation_;
+  SortingNetworkView* network_;
+  QDockWidget* permutationDock_ = nullptr;
+  QDockWidget* logDock_ = nullptr;
+  QDockWidget* networkDock_ = nullptr;
+  bool docksSized_ = false;  // first show sizes the docks in proportion to the window
   DemoBootstrap* demo_;
   CheckpointActions* checkpoints_;
   QLabel* status_;

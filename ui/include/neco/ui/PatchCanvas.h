@@ -4,6 +4,7 @@
 // grids and colour overlays, and it reports clicks in patch coordinates.
 
 #include <QImage>
+#include <QList>
 #include <QPoint>
 #include <QRectF>
 #include <QWidget>
@@ -39,6 +40,11 @@ class PatchCanvas : public QWidget {
   void setSelectedPatch(std::optional<QPoint> patch);
   std::optional<QPoint> selectedPatch() const noexcept { return selected_; }
 
+  /// Patches marked with a small dot in their top-left corner (the permutation view's references);
+  /// the patch centres stay untouched. Cleared by setImage.
+  void setMarkedPatches(const QList<QPoint>& patches);
+  const QList<QPoint>& markedPatches() const noexcept { return marked_; }
+
   /// Where the image is drawn, in widget coordinates (aspect preserved, centred).
   QRectF imageRect() const;
   /// The widget rectangle of patch (column, row); empty when there is no grid.
@@ -61,6 +67,7 @@ class PatchCanvas : public QWidget {
  private:
   void drawGrid(QPainter& painter, const QRectF& target) const;
   void drawSelection(QPainter& painter) const;
+  void drawMarks(QPainter& painter) const;
 
   QImage image_;
   QImage overlay_;
@@ -69,6 +76,7 @@ class PatchCanvas : public QWidget {
   bool gridVisible_ = true;
   double opacity_ = 0.6;
   std::optional<QPoint> selected_;
+  QList<QPoint> marked_;
   QPoint hovered_{-1, -1};
 };
 
