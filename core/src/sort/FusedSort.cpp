@@ -174,7 +174,7 @@ at::Tensor backwardTensors(const at::Tensor& xIn, const at::Tensor& alphas, cons
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "softSortBackward", [&] {
     const auto& kernels = rowKernels<scalar_t>();
     const scalar_t* in = x.data_ptr<scalar_t>();
-    const scalar_t* al = alphas.data_ptr<scalar_t>();
+    const scalar_t* al = alphas.numel() > 0 ? alphas.data_ptr<scalar_t>() : nullptr;
     const scalar_t* gs = gSorted.defined() ? gSorted.data_ptr<scalar_t>() : nullptr;
     const scalar_t* gp = gPerm.defined() ? gPerm.data_ptr<scalar_t>() : nullptr;
     scalar_t* gi = gIn.data_ptr<scalar_t>();
@@ -182,7 +182,7 @@ at::Tensor backwardTensors(const at::Tensor& xIn, const at::Tensor& alphas, cons
     at::parallel_for(0, R, kRowGrain, [&](int64_t begin, int64_t end) {
       ScratchBuffer<scalar_t> scratch(backwardScratchSize(net));
       for (int64_t r = begin; r < end; ++r) {
-        kernels.backward(net, relax, in + r * n, al + r * C, gs ? gs + r * n : nullptr, gp ? gp + r * n * n : nullptr,
+        kernels.backward(net, relax, in + r * n, al ? al + r * C : nullptr, gs ? gs + r * n : nullptr, gp ? gp + r * n * n : nullptr,
                          gi + r * n, scratch.view());
       }
     });
@@ -207,7 +207,9 @@ void saveOptions(AutogradContext* ctx, const std::string& prefix, const SortOpti
 struct FusedSortFunction : torch::autograd::Function<FusedSortFunction> {
   static variable_list forward(AutogradContext* ctx, const at::Tensor& x, NetworkKind kind, SortOptions options) {
     const auto net = sharedFlatNetwork(kind, static_cast<int>(x.size(1)));
-    ForwardOut out = forwardTensors(x, *net, options, /*wantAlphas=*/true);
+    // CPU backward replays the swap weights from x (bit-identical), so autograd keeps only x; the
+    // CUDA backward reads the forward's weights.
+    ForwardOut out = forwardTensors(x, *net, options, /*wantAlphas=*/x.is_cuda());
     ctx->save_for_backward({x, out.alphas});
     ctx->saved_data["kind"] = static_cast<int64_t>(kind);
     saveOptions(ctx, "", options);

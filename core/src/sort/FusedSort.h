@@ -1,8 +1,9 @@
 #pragma once
 // The fused differentiable sort (issue 4): the same results as denseSoftSort (DenseSort.h, same axis
 // semantics: X[r, e, k] is the weight of input element e at ascending rank k, sorted = x @ X), computed
-// comparator by comparator in place. Autograd keeps only the input and the per-comparator swap weights
-// (R x comparators); backward recomputes the trajectory row by row. CPU rows run in parallel
+// comparator by comparator in place. On the CPU autograd keeps only (a reference to) the input:
+// backward replays the swap weights and recomputes the trajectory row by row. On CUDA it also keeps
+// the per-comparator swap weights (R x comparators). CPU rows run in parallel
 // (at::parallel_for) through vectorised row kernels (FusedSortCpu.h); CUDA tensors go to gpu/ kernels
 // when this build has them.
 

@@ -1,5 +1,6 @@
 #include "sort/FusedSortCpu.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -18,28 +19,45 @@ FlatNetwork flatten(const SortingNetwork& network) {
   FlatNetwork flat;
   flat.n = network.n;
   flat.layerBegin.push_back(0);
+  std::vector<std::int32_t> lo(static_cast<std::size_t>(network.n)), hi(static_cast<std::size_t>(network.n));
+  for (int w = 0; w < network.n; ++w) {
+    lo[static_cast<std::size_t>(w)] = w;
+    hi[static_cast<std::size_t>(w)] = w + 1;
+  }
   for (const auto& layer : network.layers) {
     for (const Comparator& c : layer) {
       if (c.identity()) continue;
-      flat.comparators.push_back({c.a, c.b, c.minTo == c.a ? 1 : 0});
+      const auto a = static_cast<std::size_t>(c.a), b = static_cast<std::size_t>(c.b);
+      const std::int32_t l = std::min(lo[a], lo[b]), h = std::max(hi[a], hi[b]);
+      // widened to whole 8-entry vectors of the padded column (the extra entries are zero)
+      const std::int32_t l8 = l & ~7, h8 = std::min(paddedStride(network.n), (h + 7) & ~7);
+      flat.comparators.push_back({c.a, c.b, c.minTo == c.a ? 1 : 0, l8, h8 - l8});
+      lo[a] = lo[b] = l;  // wires of one layer are disjoint: updating in place is safe
+      hi[a] = hi[b] = h;
     }
     flat.layerBegin.push_back(static_cast<std::int32_t>(flat.comparators.size()));
   }
   return flat;
 }
 
+namespace {
+std::size_t pad8(std::size_t count) { return (count + 7) & ~std::size_t{7}; }
+}  // namespace
+
 ScratchSize forwardScratchSize(const FlatNetwork& net) {
-  const auto n = static_cast<std::size_t>(net.n);
-  return {n * n + static_cast<std::size_t>(net.comparatorCount()), n};
+  const auto n = static_cast<std::size_t>(net.n), ld = static_cast<std::size_t>(paddedStride(net.n));
+  return {pad8(n * ld) + static_cast<std::size_t>(net.comparatorCount()), n};
 }
 
 ScratchSize backwardScratchSize(const FlatNetwork& net) {
-  const auto n = static_cast<std::size_t>(net.n), nn = n * n, L = static_cast<std::size_t>(net.layers());
+  const auto n = static_cast<std::size_t>(net.n), nn = n * static_cast<std::size_t>(paddedStride(net.n));
+  const auto L = static_cast<std::size_t>(net.layers());
   const auto seg = static_cast<std::size_t>(segmentLength(net.layers(), net.n));
   const auto segments = (L + seg - 1) / seg;
-  // matrix: GX^T | P | Q | alphas (student, teacher) | checkpoints | segment states
-  // values: x | values at every layer's input | their gradient
-  return {3 * nn + 2 * static_cast<std::size_t>(net.comparatorCount()) + (segments + seg) * nn, n + L * n + n};
+  // matrix: GX^T | P | Q | alphas (student, teacher; padded) | checkpoints | segment states
+  // values: gradient | x | values at every layer's input | float64 swap weights
+  const auto C = static_cast<std::size_t>(net.comparatorCount());
+  return {3 * nn + pad8(2 * C) + (segments + seg) * nn, n + n + L * n + C};
 }
 
 const KernelSet& defaultKernels() {

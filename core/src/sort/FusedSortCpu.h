@@ -6,8 +6,8 @@
 //
 // State of one row: the values x (n) and X^T (n x n, rank-major: Xt[k * n + e] = X[e, k]) so that
 // the two columns a comparator mixes are contiguous and the blend vectorises. Forward applies the
-// comparators in place and keeps only the swap weights alpha (one per real comparator); backward
-// recomputes the values and the X trajectory from the input and the alphas (checkpointed every
+// comparators in place; backward needs nothing but the input: it replays the values and their swap
+// weights (bit-identical to the forward's) and recomputes the X trajectory (checkpointed every
 // segmentLength() layers when the whole trajectory would not fit the per-thread budget).
 
 #include "sort/Relaxation.h"
@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace neco::sort {
@@ -23,6 +24,10 @@ namespace neco::sort {
 struct FlatComparator {
   std::int32_t a = 0, b = 0;
   std::int32_t minToA = 1;  ///< 1: the soft minimum is written to wire a (and the maximum to b)
+  /// Elements [lo, lo + len) are the only ones that can have reached wire a or b before this
+  /// comparator (X starts as the identity): the forward blends only them. Bitonic blocks keep this
+  /// at 2^(block + 1) of n, so the first layers cost a fraction of a full column.
+  std::int32_t lo = 0, len = 0;
 };
 
 /// A network without its identity padding rows (they pass a wire through unchanged).
@@ -42,11 +47,14 @@ struct RelaxParams {
 };
 inline RelaxParams relaxParams(const SortOptions& o) { return {o.relaxation, o.steepness, o.artLambda}; }
 
+/// Column stride of the kernels' X^T: n rounded up to 8 (whole 32-byte vectors per column).
+inline int paddedStride(int n) { return (n + 7) & ~7; }
+
 /// Layers per recomputation segment: the whole network while its X trajectory fits in
 /// kTrajectoryBudget scalars, else about sqrt(layers) (memory (L / s + s) n^2, one extra forward).
 inline constexpr std::size_t kTrajectoryBudget = std::size_t{1} << 22;
 inline int segmentLength(int layers, int n) {
-  const auto full = static_cast<std::size_t>(layers) * static_cast<std::size_t>(n) * static_cast<std::size_t>(n);
+  const auto full = static_cast<std::size_t>(layers) * static_cast<std::size_t>(n) * static_cast<std::size_t>(paddedStride(n));
   if (full <= kTrajectoryBudget) return layers > 0 ? layers : 1;
   return static_cast<int>(std::ceil(std::sqrt(static_cast<double>(layers))));
 }
@@ -66,11 +74,16 @@ struct Scratch {
   double* values = nullptr;
 };
 
-/// Owns one row's scratch (per thread).
+/// Owns one row's scratch (per thread); the matrix part is 64-byte aligned (the kernels use aligned
+/// 32-byte vector loads).
 template <typename T>
 struct ScratchBuffer {
-  explicit ScratchBuffer(ScratchSize size) : matrix(size.matrix), values(size.values) {}
-  Scratch<T> view() { return {matrix.data(), values.data()}; }
+  explicit ScratchBuffer(ScratchSize size) : matrix(size.matrix + 64 / sizeof(T)), values(size.values) {}
+  Scratch<T> view() {
+    void* p = matrix.data();
+    std::size_t space = matrix.size() * sizeof(T);
+    return {static_cast<T*>(std::align(64, sizeof(T), p, space)), values.data()};
+  }
   std::vector<T> matrix;
   std::vector<double> values;
 };
@@ -81,7 +94,8 @@ struct RowKernels {
   void (*forward)(const FlatNetwork& net, const RelaxParams& relax, const T* in, T* sorted, T* permutation,
                   T* alphas, const Scratch<T>& scratch);
   /// gIn = d loss / d in, given d loss / d sorted and d loss / d X (either may be null = zero).
-  /// `alphas` are the forward's; scratch of backwardScratchSize().
+  /// `alphas` are the forward's, or null (recomputed from `in`, bit-identical); scratch of
+  /// backwardScratchSize().
   void (*backward)(const FlatNetwork& net, const RelaxParams& relax, const T* in, const T* alphas,
                    const T* gSorted, const T* gPermutation, T* gIn, const Scratch<T>& scratch);
   /// NeCo's loss for one row: mean over elements e of -sum_r q[e, r] log(max(p[e, r], floor)),

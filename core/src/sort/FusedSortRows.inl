@@ -38,12 +38,34 @@ inline double cLog(double v) { return ::log(v); }
 
 constexpr double kPi = 3.14159265358979323846;
 
+/// atan in float64 to 1 ulp, branch-free so that a layer's comparators evaluate it in SIMD lanes
+/// (about 2x faster than libm's scalar call): reduction to |r| <= 0.66 around 0, pi/4 or pi/2 and a
+/// rational minimax approximation in r^2 (the classic Cephes scheme).
+inline double fastAtan(double v) {
+  const double x = cAbs(v);
+  const bool big = x > 2.41421356237309504880, mid = !big && x > 0.66;
+  const double r = (big ? -1.0 : (mid ? x - 1.0 : x)) / (big ? x : (mid ? x + 1.0 : 1.0));
+  const double base = big ? 1.57079632679489661923 : (mid ? 0.78539816339744830962 : 0.0);
+  const double tail = big ? 6.123233995736765886130e-17 : (mid ? 3.061616997868382943065e-17 : 0.0);
+  const double z = r * r;
+  const double p = (((-8.750608600031904122785e-1 * z - 1.615753718733365076637e1) * z - 7.500855792314704667340e1) * z -
+                    1.228866684490136173410e2) * z - 6.485021904942025371773e1;
+  const double q = ((((z + 2.485846490142306297962e1) * z + 1.650270098316988542046e2) * z + 4.328810604912902668951e2) *
+                        z + 4.853903996359136964868e2) * z + 1.945506571482613964425e2;
+  const double y = base + (r * (z * p / q) + r + tail);
+  return v < 0 ? -y : y;
+}
+
 /// alpha as a function of d = b - a, exactly the formulas of Relaxation.cpp (METHOD.md §3.3).
 template <Relaxation R, typename T>
 inline T alphaOf(T d, T s, T lambda) {
   const T v = d * s;
   if constexpr (R == Relaxation::Cauchy) {
-    return cAtan(v) / T(kPi) + T(0.5);
+    if constexpr (sizeof(T) == sizeof(double)) {
+      return static_cast<T>(fastAtan(static_cast<double>(v)) / kPi + 0.5);
+    } else {
+      return cAtan(v) / T(kPi) + T(0.5);
+    }
   } else if constexpr (R == Relaxation::Logistic) {
     return T(1) / (T(1) + cExp(-v));
   } else if constexpr (R == Relaxation::LogisticPhi) {
@@ -84,79 +106,157 @@ inline T alphaSlope(T d, T alpha, T s, T lambda) {
   }
 }
 
-/// Blends columns A and B in place: min = B + alpha (A - B), max = A + B - min.
+// ---- layout ---------------------------------------------------------------------------------------
+// X^T is stored rank-major with a padded stride ld = roundup(n, 8): every column (rank) starts on a
+// 32-byte boundary and holds a whole number of 32-byte vectors, so the blends below run on full
+// vectors only (GCC / Clang vector extensions: 8 floats or 4 doubles per 256-bit vector; on the
+// baseline target the compiler splits them into SSE halves). Padding entries stay zero.
+
+inline int strideOf(int n) { return (n + 7) & ~7; }
+
+template <typename T>
+struct VecOf;
+template <>
+struct VecOf<float> {
+  typedef float type __attribute__((vector_size(32)));
+};
+template <>
+struct VecOf<double> {
+  typedef double type __attribute__((vector_size(32)));
+};
+template <typename T>
+using Vec = typename VecOf<T>::type;
+template <typename T>
+constexpr int kLanes = static_cast<int>(32 / sizeof(T));
+
+template <typename T>
+inline Vec<T> load(const T* p) {
+  return *reinterpret_cast<const Vec<T>*>(__builtin_assume_aligned(p, 32));
+}
+template <typename T>
+inline void store(T* p, Vec<T> v) {
+  *reinterpret_cast<Vec<T>*>(__builtin_assume_aligned(p, 32)) = v;
+}
+
+/// fastAtan on four lanes at once (same operations, vector selects instead of branches).
+inline Vec<double> fastAtan4(Vec<double> v) {
+  typedef long long Mask __attribute__((vector_size(32)));
+  const Vec<double> zero = {}, one = zero + 1.0;
+  const Vec<double> x = v < zero ? -v : v;
+  const Mask big = x > 2.41421356237309504880;
+  const Mask mid = (x > 0.66) & ~big;
+  const Vec<double> num = big ? -one : (mid ? x - 1.0 : x);
+  const Vec<double> den = big ? x : (mid ? x + 1.0 : one);
+  const Vec<double> r = num / den;
+  const Vec<double> base = big ? zero + 1.57079632679489661923 : (mid ? zero + 0.78539816339744830962 : zero);
+  const Vec<double> tail = big ? zero + 6.123233995736765886130e-17 : (mid ? zero + 3.061616997868382943065e-17 : zero);
+  const Vec<double> z = r * r;
+  const Vec<double> p = (((-8.750608600031904122785e-1 * z - 1.615753718733365076637e1) * z - 7.500855792314704667340e1) *
+                             z - 1.228866684490136173410e2) * z - 6.485021904942025371773e1;
+  const Vec<double> q = ((((z + 2.485846490142306297962e1) * z + 1.650270098316988542046e2) * z +
+                          4.328810604912902668951e2) * z + 4.853903996359136964868e2) * z + 1.945506571482613964425e2;
+  const Vec<double> y = base + (r * (z * p / q) + r + tail);
+  return v < zero ? -y : y;
+}
+
+/// Blends columns A and B in place over `len` entries (a multiple of 8):
+/// min = B + alpha (A - B), max = A + B - min.
 template <typename T, bool MinToA>
-inline void blend(T* __restrict A, T* __restrict B, T alpha, int n) {
-#pragma omp simd
-  for (int e = 0; e < n; ++e) {
-    const T u = A[e], v = B[e];
-    const T lo = v + alpha * (u - v);
-    const T hi = u + v - lo;
-    if constexpr (MinToA) {
-      A[e] = lo;
-      B[e] = hi;
-    } else {
-      A[e] = hi;
-      B[e] = lo;
-    }
+inline void blend(T* A, T* B, T alpha, int len) {
+  for (int e = 0; e < len; e += kLanes<T>) {
+    const Vec<T> u = load(A + e), v = load(B + e);
+    const Vec<T> lo = v + alpha * (u - v);
+    const Vec<T> hi = u + v - lo;
+    store(A + e, MinToA ? lo : hi);
+    store(B + e, MinToA ? hi : lo);
   }
 }
 
 /// Backward of blend on the X columns: returns sum_e (PA - PB)(Gmin - Gmax) and overwrites the
-/// gradient columns of the min / max outputs with those of inputs A and B.
+/// gradient columns of the min / max outputs with those of inputs A and B (len a multiple of 8).
 template <typename T, bool MinToA>
-inline T blendBackward(const T* __restrict PA, const T* __restrict PB, T* __restrict GA, T* __restrict GB, T alpha,
-                       int n) {
-  T dalpha = 0;
-#pragma omp simd reduction(+ : dalpha)
-  for (int e = 0; e < n; ++e) {
-    const T gMin = MinToA ? GA[e] : GB[e];
-    const T gMax = MinToA ? GB[e] : GA[e];
-    const T dm = gMin - gMax;
-    dalpha += (PA[e] - PB[e]) * dm;
-    const T dA = gMax + alpha * dm;
-    GA[e] = dA;
-    GB[e] = gMin + gMax - dA;
+inline T blendBackward(const T* PA, const T* PB, T* GA, T* GB, T alpha, int len) {
+  Vec<T> acc = {};
+  for (int e = 0; e < len; e += kLanes<T>) {
+    const Vec<T> ga = load(GA + e), gb = load(GB + e);
+    const Vec<T> gMin = MinToA ? ga : gb;
+    const Vec<T> gMax = MinToA ? gb : ga;
+    const Vec<T> dm = gMin - gMax;
+    acc += (load(PA + e) - load(PB + e)) * dm;
+    const Vec<T> dA = gMax + alpha * dm;
+    store(GA + e, dA);
+    store(GB + e, gMin + gMax - dA);
   }
-  return dalpha;
+  T sum = 0;
+  for (int i = 0; i < kLanes<T>; ++i) sum += acc[i];
+  return sum;
 }
 
 template <typename T>
 inline void setIdentity(T* Xt, int n) {
-  std::memset(Xt, 0, sizeof(T) * static_cast<std::size_t>(n) * static_cast<std::size_t>(n));
-  for (int i = 0; i < n; ++i) Xt[i * n + i] = T(1);
+  const int ld = strideOf(n);
+  std::memset(Xt, 0, sizeof(T) * static_cast<std::size_t>(n) * static_cast<std::size_t>(ld));
+  for (int i = 0; i < n; ++i) Xt[i * ld + i] = T(1);
+}
+
+/// The swap weight, in float64 for every row type: in fp32 its rounding, like that of the values,
+/// would be amplified by later comparators (up to steepness / pi each).
+template <Relaxation R, typename T>
+inline double swapWeight(double d, double s, double lambda) {
+  return alphaOf<R, double>(d, s, lambda);
 }
 
 /// One layer on the float64 values: computes the swap weights (stored as T when `alphas` is set).
+/// The differences of a chunk of comparators are gathered first so that the weights evaluate in
+/// SIMD lanes.
 template <Relaxation R, typename T>
-inline void valuesLayer(const FlatNetwork& net, int layer, double* x, T* alphas, double s, double lambda) {
-  for (int c = net.layerBegin[layer]; c < net.layerBegin[layer + 1]; ++c) {
-    const FlatComparator& cmp = net.comparators[static_cast<std::size_t>(c)];
-    const double a = x[cmp.a], b = x[cmp.b];
-    const double alpha = alphaOf<R>(b - a, s, lambda);
-    if (alphas) alphas[c] = static_cast<T>(alpha);
-    const double lo = b + alpha * (a - b), hi = a + b - lo;
-    x[cmp.a] = cmp.minToA ? lo : hi;
-    x[cmp.b] = cmp.minToA ? hi : lo;
+inline void valuesLayer(const FlatNetwork& net, int layer, double* x, T* alphas, double s, double lambda,
+                        double* exactAlphas = nullptr) {
+  constexpr int kChunk = 64;
+  alignas(32) double d[kChunk], w[kChunk];
+  const FlatComparator* cmps = net.comparators.data();
+  for (int c0 = net.layerBegin[layer]; c0 < net.layerBegin[layer + 1]; c0 += kChunk) {
+    const int count = net.layerBegin[layer + 1] - c0 < kChunk ? net.layerBegin[layer + 1] - c0 : kChunk;
+    for (int i = 0; i < count; ++i) d[i] = x[cmps[c0 + i].b] - x[cmps[c0 + i].a];
+    if constexpr (R == Relaxation::Cauchy) {  // the NeCo default: four lanes of atan at a time
+      for (int i = count; i < ((count + 3) & ~3); ++i) d[i] = 0.0;
+      for (int i = 0; i < count; i += 4) {
+        const Vec<double> v = load(d + i) * s;
+        store(w + i, fastAtan4(v) / kPi + 0.5);
+      }
+    } else {
+      for (int i = 0; i < count; ++i) w[i] = swapWeight<R, T>(d[i], s, lambda);
+    }
+    for (int i = 0; i < count; ++i) {
+      const FlatComparator& cmp = cmps[c0 + i];
+      const double a = x[cmp.a], b = x[cmp.b], alpha = w[i];
+      if (alphas) alphas[c0 + i] = static_cast<T>(alpha);
+      if (exactAlphas) exactAlphas[c0 + i] = alpha;
+      const double lo = b + alpha * (a - b), hi = a + b - lo;
+      x[cmp.a] = cmp.minToA ? lo : hi;
+      x[cmp.b] = cmp.minToA ? hi : lo;
+    }
   }
 }
 
 template <typename T>
 inline void matrixLayer(const FlatNetwork& net, int layer, T* Xt, const T* alphas) {
-  const int n = net.n;
+  const int ld = strideOf(net.n);
+  const FlatComparator* cmps = net.comparators.data();
   for (int c = net.layerBegin[layer]; c < net.layerBegin[layer + 1]; ++c) {
-    const FlatComparator& cmp = net.comparators[static_cast<std::size_t>(c)];
-    T* A = Xt + static_cast<std::ptrdiff_t>(cmp.a) * n;
-    T* B = Xt + static_cast<std::ptrdiff_t>(cmp.b) * n;
+    const FlatComparator& cmp = cmps[c];
+    // Only the elements that can have reached wire a or b so far (cmp.lo, cmp.len; 8-aligned) are non-zero.
+    T* A = Xt + static_cast<std::ptrdiff_t>(cmp.a) * ld + cmp.lo;
+    T* B = Xt + static_cast<std::ptrdiff_t>(cmp.b) * ld + cmp.lo;
     if (cmp.minToA) {
-      blend<T, true>(A, B, alphas[c], n);
+      blend<T, true>(A, B, alphas[c], cmp.len);
     } else {
-      blend<T, false>(A, B, alphas[c], n);
+      blend<T, false>(A, B, alphas[c], cmp.len);
     }
   }
 }
 
-/// Sorts one row: x (float64) and Xt (rank-major) end as the sorted values and X^T; alphas filled.
+/// Sorts one row: x (float64) and Xt (rank-major, stride ld) end as the sorted values and X^T.
 template <Relaxation R, typename T>
 void forwardState(const FlatNetwork& net, const RelaxParams& relax, const T* in, double* x, T* Xt, T* alphas) {
   const int n = net.n;
@@ -170,17 +270,21 @@ void forwardState(const FlatNetwork& net, const RelaxParams& relax, const T* in,
 
 template <typename T>
 void transposeInto(const T* Xt, T* X, int n) {
+  const int ld = strideOf(n);
   for (int e = 0; e < n; ++e) {
-    for (int r = 0; r < n; ++r) X[e * n + r] = Xt[r * n + e];
+    for (int r = 0; r < n; ++r) X[e * n + r] = Xt[r * ld + e];
   }
 }
+
+/// Matrix scratch regions are whole multiples of 8 scalars so that every region stays 32-byte aligned.
+inline std::ptrdiff_t pad8(std::ptrdiff_t count) { return (count + 7) & ~std::ptrdiff_t{7}; }
 
 template <Relaxation R, typename T>
 void forwardRowR(const FlatNetwork& net, const RelaxParams& relax, const T* in, T* sorted, T* permutation,
                  T* alphas, const Scratch<T>& scratch) {
   const int n = net.n;
   T* Xt = scratch.matrix;
-  T* alphaBuffer = alphas ? alphas : Xt + n * n;
+  T* alphaBuffer = alphas ? alphas : Xt + pad8(static_cast<std::ptrdiff_t>(n) * strideOf(n));
   double* x = scratch.values;
   forwardState<R>(net, relax, in, x, Xt, alphaBuffer);
   if (sorted) {
@@ -189,28 +293,33 @@ void forwardRowR(const FlatNetwork& net, const RelaxParams& relax, const T* in, 
   if (permutation) transposeInto(Xt, permutation, n);
 }
 
-/// Reverse pass over all layers. On entry gx (n, float64) and GXt (n x n, rank-major) hold the
+/// Reverse pass over all layers. On entry gx (n, float64) and GXt (n x ld, rank-major) hold the
 /// gradients of the outputs; on exit gx holds d loss / d in. `alphas` are the swap weights as the
-/// forward applied them to X; the values and their (float64) weights are replayed from `in`.
-/// Matrix work area: (segments + seg) n^2; values work area: (L + 1) n.
+/// forward applied them to X, or null: the values and their weights are replayed from `in` (into
+/// alphaWork, comparators entries), bit for bit what the forward computed.
+/// Matrix work area: (segments + seg) n ld; values work area: (L + 1) n + comparators (the float64
+/// weights of the replay, so the reverse pass evaluates no transcendental).
 template <Relaxation R, typename T>
 void reverseLayers(const FlatNetwork& net, const RelaxParams& relax, const T* in, const T* alphas, double* gx,
-                   T* GXt, T* work, double* valueWork) {
-  const int n = net.n, L = net.layers();
-  const std::ptrdiff_t nn = static_cast<std::ptrdiff_t>(n) * n;
+                   T* GXt, T* work, double* valueWork, T* alphaWork) {
+  const int n = net.n, L = net.layers(), ld = strideOf(n);
+  const std::ptrdiff_t nn = static_cast<std::ptrdiff_t>(n) * ld;
   const double s = relax.steepness, lambda = relax.artLambda;
   const int seg = segmentLength(L, n);
   const int segments = (L + seg - 1) / seg;
-  T* checkpoints = work;               // segments x n^2: X^T at each segment start
-  T* states = checkpoints + segments * nn;  // seg x n^2 within the current segment
-  double* x = valueWork;               // n
-  double* xs = x + n;                  // L x n: values at each layer's input
+  T* checkpoints = work;                    // segments x n ld: X^T at each segment start
+  T* states = checkpoints + segments * nn;  // seg x n ld within the current segment
+  double* x = valueWork;                    // n
+  double* xs = x + n;                       // L x n: values at each layer's input
+  double* exact = xs + static_cast<std::ptrdiff_t>(L) * n;  // comparators: float64 swap weights
+  const FlatComparator* cmps = net.comparators.data();
 
   for (int i = 0; i < n; ++i) x[i] = static_cast<double>(in[i]);
   for (int l = 0; l < L; ++l) {
     std::memcpy(xs + static_cast<std::ptrdiff_t>(l) * n, x, sizeof(double) * static_cast<std::size_t>(n));
-    valuesLayer<R>(net, l, x, static_cast<T*>(nullptr), s, lambda);
+    valuesLayer<R>(net, l, x, alphas ? static_cast<T*>(nullptr) : alphaWork, s, lambda, exact);
   }
+  if (!alphas) alphas = alphaWork;  // the replay reproduced the forward's weights exactly
   setIdentity(checkpoints, n);
   for (int sg = 1; sg < segments; ++sg) {
     T* cp = checkpoints + sg * nn;
@@ -230,19 +339,19 @@ void reverseLayers(const FlatNetwork& net, const RelaxParams& relax, const T* in
       const T* P = states + (l - begin) * nn;
       const double* xl = xs + static_cast<std::ptrdiff_t>(l) * n;
       for (int c = net.layerBegin[l]; c < net.layerBegin[l + 1]; ++c) {
-        const FlatComparator& cmp = net.comparators[static_cast<std::size_t>(c)];
+        const FlatComparator& cmp = cmps[c];
         const double a = xl[cmp.a], b = xl[cmp.b];
-        const double alpha = alphaOf<R>(b - a, s, lambda);  // exactly the forward's value
+        const double alpha = exact[c];  // exactly the forward's value
         const double gMin = cmp.minToA ? gx[cmp.a] : gx[cmp.b];
         const double gMax = cmp.minToA ? gx[cmp.b] : gx[cmp.a];
         const double dm = gMin - gMax;
-        const T* PA = P + static_cast<std::ptrdiff_t>(cmp.a) * n;
-        const T* PB = P + static_cast<std::ptrdiff_t>(cmp.b) * n;
-        T* GA = GXt + static_cast<std::ptrdiff_t>(cmp.a) * n;
-        T* GB = GXt + static_cast<std::ptrdiff_t>(cmp.b) * n;
+        const T* PA = P + static_cast<std::ptrdiff_t>(cmp.a) * ld;
+        const T* PB = P + static_cast<std::ptrdiff_t>(cmp.b) * ld;
+        T* GA = GXt + static_cast<std::ptrdiff_t>(cmp.a) * ld;
+        T* GB = GXt + static_cast<std::ptrdiff_t>(cmp.b) * ld;
         const T alphaX = alphas[c];
-        const double dalphaX = cmp.minToA ? blendBackward<T, true>(PA, PB, GA, GB, alphaX, n)
-                                          : blendBackward<T, false>(PA, PB, GA, GB, alphaX, n);
+        const double dalphaX = cmp.minToA ? blendBackward<T, true>(PA, PB, GA, GB, alphaX, ld)
+                                          : blendBackward<T, false>(PA, PB, GA, GB, alphaX, ld);
         const double dalpha = dalphaX + (a - b) * dm;
         const double dA = gMax + alpha * dm, dB = gMin + gMax - dA;
         const double dd = dalpha * alphaSlope<R>(b - a, alpha, s, lambda);  // d = b - a
@@ -256,31 +365,30 @@ void reverseLayers(const FlatNetwork& net, const RelaxParams& relax, const T* in
 template <Relaxation R, typename T>
 void backwardRowR(const FlatNetwork& net, const RelaxParams& relax, const T* in, const T* alphas, const T* gSorted,
                   const T* gPermutation, T* gIn, const Scratch<T>& scratch) {
-  const int n = net.n;
-  const std::ptrdiff_t nn = static_cast<std::ptrdiff_t>(n) * n;
+  const int n = net.n, ld = strideOf(n);
+  const std::ptrdiff_t nn = static_cast<std::ptrdiff_t>(n) * ld;
   T* GXt = scratch.matrix;
-  T* work = GXt + 3 * nn + 2 * net.comparatorCount();
+  T* work = GXt + 3 * nn + pad8(2 * net.comparatorCount());
   double* gx = scratch.values;
   double* valueWork = gx + n;
+  std::memset(GXt, 0, sizeof(T) * static_cast<std::size_t>(nn));
   if (gPermutation) {
     for (int e = 0; e < n; ++e) {
-      for (int r = 0; r < n; ++r) GXt[r * n + e] = gPermutation[e * n + r];
+      for (int r = 0; r < n; ++r) GXt[r * ld + e] = gPermutation[e * n + r];
     }
-  } else {
-    std::memset(GXt, 0, sizeof(T) * static_cast<std::size_t>(nn));
   }
   for (int i = 0; i < n; ++i) gx[i] = gSorted ? static_cast<double>(gSorted[i]) : 0.0;
-  reverseLayers<R>(net, relax, in, alphas, gx, GXt, work, valueWork);
+  reverseLayers<R>(net, relax, in, alphas, gx, GXt, work, valueWork, GXt + 3 * nn);
   for (int i = 0; i < n; ++i) gIn[i] = static_cast<T>(gx[i]);
 }
 
 /// Student and teacher forward; matrix scratch from `m`: [P (student X^T) | Q (teacher) | alphas_s |
-/// alphas_t]. Optionally writes d loss / d P (rank-major) to gradOut.
+/// alphas_t]. Optionally writes d loss / d P (rank-major, stride ld, zero padding) to gradOut.
 template <Relaxation R, typename T>
 double crossEntropyR(const FlatNetwork& net, const RelaxParams& student, const RelaxParams& teacher,
                      const T* studentIn, const T* teacherIn, double floor, T* m, double* x, T* gradOut) {
-  const int n = net.n;
-  const std::ptrdiff_t nn = static_cast<std::ptrdiff_t>(n) * n;
+  const int n = net.n, ld = strideOf(n);
+  const std::ptrdiff_t nn = static_cast<std::ptrdiff_t>(n) * ld;
   T* P = m;
   T* Q = P + nn;
   T* alphasS = Q + nn;
@@ -289,9 +397,12 @@ double crossEntropyR(const FlatNetwork& net, const RelaxParams& student, const R
   forwardState<R>(net, student, studentIn, x, P, alphasS);
   const T f = static_cast<T>(floor);
   double total = 0;
-  for (std::ptrdiff_t i = 0; i < nn; ++i) {
-    const T p = P[i] > f ? P[i] : f;
-    total -= static_cast<double>(Q[i]) * cLog(static_cast<double>(p));
+  for (int r = 0; r < n; ++r) {
+    for (int e = 0; e < n; ++e) {
+      const std::ptrdiff_t i = static_cast<std::ptrdiff_t>(r) * ld + e;
+      const T p = P[i] > f ? P[i] : f;
+      total -= static_cast<double>(Q[i]) * cLog(static_cast<double>(p));
+    }
   }
   if (gradOut) {  // d/dP of the mean over e: -q / (n p) where p > floor (the clamp has zero slope below)
     for (std::ptrdiff_t i = 0; i < nn; ++i) gradOut[i] = P[i] > f ? -Q[i] / (static_cast<T>(n) * P[i]) : T(0);
@@ -302,8 +413,9 @@ double crossEntropyR(const FlatNetwork& net, const RelaxParams& student, const R
 template <Relaxation R, typename T>
 T crossEntropyRowR(const FlatNetwork& net, const RelaxParams& student, const RelaxParams& teacher, const T* studentIn,
                    const T* teacherIn, double floor, const Scratch<T>& scratch) {
-  return static_cast<T>(crossEntropyR<R>(net, student, teacher, studentIn, teacherIn, floor,
-                                         scratch.matrix + net.n * net.n, scratch.values, static_cast<T*>(nullptr)));
+  const std::ptrdiff_t nn = static_cast<std::ptrdiff_t>(net.n) * strideOf(net.n);
+  return static_cast<T>(crossEntropyR<R>(net, student, teacher, studentIn, teacherIn, floor, scratch.matrix + nn,
+                                         scratch.values, static_cast<T*>(nullptr)));
 }
 
 template <Relaxation R, typename T>
@@ -311,17 +423,17 @@ void crossEntropyBackwardRowR(const FlatNetwork& net, const RelaxParams& student
                               const T* studentIn, const T* teacherIn, double floor, T gLoss, T* gIn,
                               const Scratch<T>& scratch) {
   const int n = net.n;
-  const std::ptrdiff_t nn = static_cast<std::ptrdiff_t>(n) * n;
-  // Matrix layout: [GX^T | P | Q | alphas_s | alphas_t | reverse work]; values: [gx | x + trajectory]
+  const std::ptrdiff_t nn = static_cast<std::ptrdiff_t>(n) * strideOf(n);
+  // Matrix layout: [GX^T | P | Q | alphas_s | alphas_t (padded) | reverse work]; values: [gx | x + trajectory]
   T* GXt = scratch.matrix;
   T* ce = GXt + nn;
   double* gx = scratch.values;
   crossEntropyR<R>(net, student, teacher, studentIn, teacherIn, floor, ce, gx + n, GXt);
   const T* alphasS = ce + 2 * nn;
-  T* work = ce + 2 * nn + 2 * net.comparatorCount();
+  T* work = ce + 2 * nn + pad8(2 * net.comparatorCount());
   for (std::ptrdiff_t i = 0; i < nn; ++i) GXt[i] *= gLoss;
   for (int i = 0; i < n; ++i) gx[i] = 0.0;
-  reverseLayers<R>(net, student, studentIn, alphasS, gx, GXt, work, gx + n);
+  reverseLayers<R>(net, student, studentIn, alphasS, gx, GXt, work, gx + n, static_cast<T*>(nullptr));
   for (int i = 0; i < n; ++i) gIn[i] = static_cast<T>(gx[i]);
 }
 

@@ -151,7 +151,9 @@ Measured measure(const SortFn& sortFn, const at::Tensor& x, const at::Tensor& gS
     probe.resetPeak();
     const sort::SoftSortResult r = sortFn(xg);
     probe.sync();
-    m.held = probe.current() - before - outputs;
+    // What autograd keeps for backward: the new allocations beyond the outputs, plus the input both
+    // implementations save (it would otherwise be free to go).
+    m.held = probe.current() - before - outputs + static_cast<std::int64_t>(x.nbytes());
     torch::autograd::backward({r.sorted, r.permutation}, {gS, gX});
     probe.sync();
     m.peak = probe.peak() - before;

@@ -33,7 +33,7 @@ struct SortBenchmarkCase {
   double denseForwardMs = 0, denseForwardBackwardMs = 0;
   double fusedForwardMs = 0, fusedForwardBackwardMs = 0;
   double fusedCrossEntropyMs = 0;     ///< fused sort + cross-entropy, student with gradient, forward + backward
-  std::int64_t denseHeldBytes = 0;    ///< kept by autograd between forward and backward
+  std::int64_t denseHeldBytes = 0;    ///< kept by autograd between forward and backward (incl. the saved input)
   std::int64_t fusedHeldBytes = 0;
   std::int64_t densePeakBytes = 0;    ///< peak above the inputs during forward + backward
   std::int64_t fusedPeakBytes = 0;
