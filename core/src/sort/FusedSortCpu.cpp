@@ -31,7 +31,8 @@ FlatNetwork flatten(const SortingNetwork& network) {
       const std::int32_t l = std::min(lo[a], lo[b]), h = std::max(hi[a], hi[b]);
       // widened to whole 8-entry vectors of the padded column (the extra entries are zero)
       const std::int32_t l8 = l & ~7, h8 = std::min(paddedStride(network.n), (h + 7) & ~7);
-      flat.comparators.push_back({c.a, c.b, c.minTo == c.a ? 1 : 0, l8, h8 - l8});
+      flat.comparators.push_back({c.a, c.b, c.minTo == c.a ? 1 : 0, l8, h8 - l8, flat.tapeSize});
+      flat.tapeSize += 2 * static_cast<std::int64_t>(h8 - l8);
       lo[a] = lo[b] = l;  // wires of one layer are disjoint: updating in place is safe
       hi[a] = hi[b] = h;
     }
@@ -54,10 +55,19 @@ ScratchSize backwardScratchSize(const FlatNetwork& net) {
   const auto L = static_cast<std::size_t>(net.layers());
   const auto seg = static_cast<std::size_t>(segmentLength(net.layers(), net.n));
   const auto segments = (L + seg - 1) / seg;
-  // matrix: GX^T | P | Q | alphas (student, teacher; padded) | checkpoints | segment states
+  // matrix: GX^T | P | Q | alphas (student, teacher; padded) | checkpoints | running state | tape
   // values: gradient | x | values at every layer's input | float64 swap weights
   const auto C = static_cast<std::size_t>(net.comparatorCount());
-  return {3 * nn + pad8(2 * C) + (segments + seg) * nn, n + n + L * n + C};
+  auto tapeAt = [&](std::size_t layer) {
+    return layer >= L ? net.tapeSize
+                      : net.comparators.empty() ? 0
+                      : static_cast<std::size_t>(net.layerBegin[layer]) < C
+                          ? net.comparators[static_cast<std::size_t>(net.layerBegin[layer])].tape
+                          : net.tapeSize;
+  };
+  std::int64_t tape = 0;
+  for (std::size_t begin = 0; begin < L; begin += seg) tape = std::max(tape, tapeAt(begin + seg) - tapeAt(begin));
+  return {3 * nn + pad8(2 * C) + (segments + 1) * nn + pad8(static_cast<std::size_t>(tape)), n + n + L * n + C};
 }
 
 const KernelSet& defaultKernels() {

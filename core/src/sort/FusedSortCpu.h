@@ -7,8 +7,9 @@
 // State of one row: the values x (n) and X^T (n x n, rank-major: Xt[k * n + e] = X[e, k]) so that
 // the two columns a comparator mixes are contiguous and the blend vectorises. Forward applies the
 // comparators in place; backward needs nothing but the input: it replays the values and their swap
-// weights (bit-identical to the forward's) and recomputes the X trajectory (checkpointed every
-// segmentLength() layers when the whole trajectory would not fit the per-thread budget).
+// weights (bit-identical to the forward's) and recomputes X, recording on a tape only what each
+// comparator read (its two columns over their non-zero range); the recomputation restarts from
+// checkpoints every segmentLength() layers when the whole trajectory would not fit the per-thread budget.
 
 #include "sort/Relaxation.h"
 #include "sort/SortingNetwork.h"
@@ -28,6 +29,8 @@ struct FlatComparator {
   /// comparator (X starts as the identity): the forward blends only them. Bitonic blocks keep this
   /// at 2^(block + 1) of n, so the first layers cost a fraction of a full column.
   std::int32_t lo = 0, len = 0;
+  /// Offset of this comparator's recorded inputs (2 len entries: column a then b) on the backward's tape.
+  std::int64_t tape = 0;
 };
 
 /// A network without its identity padding rows (they pass a wire through unchanged).
@@ -35,6 +38,7 @@ struct FlatNetwork {
   int n = 0;
   std::vector<std::int32_t> layerBegin;  ///< size layers() + 1, offsets into comparators
   std::vector<FlatComparator> comparators;
+  std::int64_t tapeSize = 0;  ///< sum of 2 len over all comparators
   int layers() const noexcept { return static_cast<int>(layerBegin.size()) - 1; }
   int comparatorCount() const noexcept { return static_cast<int>(comparators.size()); }
 };

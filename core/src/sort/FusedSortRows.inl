@@ -172,8 +172,25 @@ inline void blend(T* A, T* B, T alpha, int len) {
   }
 }
 
-/// Backward of blend on the X columns: returns sum_e (PA - PB)(Gmin - Gmax) and overwrites the
-/// gradient columns of the min / max outputs with those of inputs A and B (len a multiple of 8).
+/// blend() that first records its inputs A, B (len entries each) at tape[0, len) and tape[len, 2 len).
+template <typename T, bool MinToA>
+inline void blendRecord(T* A, T* B, T alpha, int len, T* tape) {
+  for (int e = 0; e < len; e += kLanes<T>) {
+    const Vec<T> u = load(A + e), v = load(B + e);
+    store(tape + e, u);
+    store(tape + len + e, v);
+    const Vec<T> lo = v + alpha * (u - v);
+    const Vec<T> hi = u + v - lo;
+    store(A + e, MinToA ? lo : hi);
+    store(B + e, MinToA ? hi : lo);
+  }
+}
+
+/// Backward of blend over a comparator's recorded range: returns sum_e (PA - PB)(Gmin - Gmax) and
+/// turns the gradients of the min / max outputs into those of inputs A and B (len a multiple of 8).
+/// Entries outside the range are never needed: an element that cannot have reached wire a or b by
+/// this layer cannot have reached the wires feeding them earlier either, so every earlier product
+/// with those gradient entries has a zero factor.
 template <typename T, bool MinToA>
 inline T blendBackward(const T* PA, const T* PB, T* GA, T* GB, T alpha, int len) {
   Vec<T> acc = {};
@@ -256,6 +273,28 @@ inline void matrixLayer(const FlatNetwork& net, int layer, T* Xt, const T* alpha
   }
 }
 
+/// matrixLayer that records every comparator's inputs on the tape (offsets relative to tapeBase).
+template <typename T>
+inline void matrixLayerRecord(const FlatNetwork& net, int layer, T* Xt, const T* alphas, T* tape,
+                              std::int64_t tapeBase, bool apply) {
+  const int ld = strideOf(net.n);
+  const FlatComparator* cmps = net.comparators.data();
+  for (int c = net.layerBegin[layer]; c < net.layerBegin[layer + 1]; ++c) {
+    const FlatComparator& cmp = cmps[c];
+    T* A = Xt + static_cast<std::ptrdiff_t>(cmp.a) * ld + cmp.lo;
+    T* B = Xt + static_cast<std::ptrdiff_t>(cmp.b) * ld + cmp.lo;
+    T* rec = tape + (cmp.tape - tapeBase);
+    if (!apply) {
+      std::memcpy(rec, A, sizeof(T) * static_cast<std::size_t>(cmp.len));
+      std::memcpy(rec + cmp.len, B, sizeof(T) * static_cast<std::size_t>(cmp.len));
+    } else if (cmp.minToA) {
+      blendRecord<T, true>(A, B, alphas[c], cmp.len, rec);
+    } else {
+      blendRecord<T, false>(A, B, alphas[c], cmp.len, rec);
+    }
+  }
+}
+
 /// Sorts one row: x (float64) and Xt (rank-major, stride ld) end as the sorted values and X^T.
 template <Relaxation R, typename T>
 void forwardState(const FlatNetwork& net, const RelaxParams& relax, const T* in, double* x, T* Xt, T* alphas) {
@@ -268,11 +307,69 @@ void forwardState(const FlatNetwork& net, const RelaxParams& relax, const T* in,
   }
 }
 
+/// Unaligned 8-float vector (for rows of the caller's n x n matrices, stride n).
+typedef float Vec8u __attribute__((vector_size(32), aligned(4)));
+
+/// In-register transpose of an 8 x 8 float block (unpack pairs, 64-bit pairs, 128-bit halves).
+inline void transpose8(Vec<float> (&r)[8]) {
+  Vec<float> t[8], u[8];
+  for (int i = 0; i < 4; ++i) {
+    t[2 * i] = __builtin_shufflevector(r[2 * i], r[2 * i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+    t[2 * i + 1] = __builtin_shufflevector(r[2 * i], r[2 * i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+  }
+  for (int h = 0; h < 2; ++h) {  // rows 0-3 and 4-7
+    const Vec<float>* a = t + 4 * h;
+    u[4 * h + 0] = __builtin_shufflevector(a[0], a[2], 0, 1, 8, 9, 4, 5, 12, 13);
+    u[4 * h + 1] = __builtin_shufflevector(a[0], a[2], 2, 3, 10, 11, 6, 7, 14, 15);
+    u[4 * h + 2] = __builtin_shufflevector(a[1], a[3], 0, 1, 8, 9, 4, 5, 12, 13);
+    u[4 * h + 3] = __builtin_shufflevector(a[1], a[3], 2, 3, 10, 11, 6, 7, 14, 15);
+  }
+  for (int c = 0; c < 4; ++c) {
+    r[c] = __builtin_shufflevector(u[c], u[c + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+    r[c + 4] = __builtin_shufflevector(u[c], u[c + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+  }
+}
+
+/// X[e * n + r] = Xt[r * ld + e]: 8 x 8 register blocks for float, scalar at the ragged edge.
 template <typename T>
 void transposeInto(const T* Xt, T* X, int n) {
   const int ld = strideOf(n);
+  int full = 0;
+  if constexpr (sizeof(T) == sizeof(float)) {
+    full = n & ~7;
+    for (int r0 = 0; r0 < full; r0 += 8) {
+      for (int e0 = 0; e0 < full; e0 += 8) {
+        Vec<float> rows[8];
+        for (int i = 0; i < 8; ++i) rows[i] = load(Xt + (r0 + i) * ld + e0);
+        transpose8(rows);
+        for (int i = 0; i < 8; ++i) *reinterpret_cast<Vec8u*>(X + (e0 + i) * n + r0) = rows[i];
+      }
+    }
+  }
   for (int e = 0; e < n; ++e) {
-    for (int r = 0; r < n; ++r) X[e * n + r] = Xt[r * ld + e];
+    for (int r = e < full ? full : 0; r < n; ++r) X[e * n + r] = Xt[r * ld + e];
+  }
+}
+
+/// Xt[r * ld + e] = X[e * n + r] (the incoming gradient of X into the kernels' layout); Xt's padding
+/// must already be zero.
+template <typename T>
+void transposeFrom(const T* X, T* Xt, int n) {
+  const int ld = strideOf(n);
+  int full = 0;
+  if constexpr (sizeof(T) == sizeof(float)) {
+    full = n & ~7;
+    for (int e0 = 0; e0 < full; e0 += 8) {
+      for (int r0 = 0; r0 < full; r0 += 8) {
+        Vec<float> rows[8];
+        for (int i = 0; i < 8; ++i) rows[i] = *reinterpret_cast<const Vec8u*>(X + (e0 + i) * n + r0);
+        transpose8(rows);
+        for (int i = 0; i < 8; ++i) store(Xt + (r0 + i) * ld + e0, rows[i]);
+      }
+    }
+  }
+  for (int e = 0; e < n; ++e) {
+    for (int r = e < full ? full : 0; r < n; ++r) Xt[r * ld + e] = X[e * n + r];
   }
 }
 
@@ -297,7 +394,7 @@ void forwardRowR(const FlatNetwork& net, const RelaxParams& relax, const T* in, 
 /// gradients of the outputs; on exit gx holds d loss / d in. `alphas` are the swap weights as the
 /// forward applied them to X, or null: the values and their weights are replayed from `in` (into
 /// alphaWork, comparators entries), bit for bit what the forward computed.
-/// Matrix work area: (segments + seg) n ld; values work area: (L + 1) n + comparators (the float64
+/// Matrix work area: (segments + 1) n ld + the largest segment's tape; values work area: (L + 1) n + comparators (the float64
 /// weights of the replay, so the reverse pass evaluates no transcendental).
 template <Relaxation R, typename T>
 void reverseLayers(const FlatNetwork& net, const RelaxParams& relax, const T* in, const T* alphas, double* gx,
@@ -308,11 +405,15 @@ void reverseLayers(const FlatNetwork& net, const RelaxParams& relax, const T* in
   const int seg = segmentLength(L, n);
   const int segments = (L + seg - 1) / seg;
   T* checkpoints = work;                    // segments x n ld: X^T at each segment start
-  T* states = checkpoints + segments * nn;  // seg x n ld within the current segment
+  T* state = checkpoints + segments * nn;   // n ld: running X^T within a segment
+  T* tape = state + nn;                     // the segment's recorded comparator inputs
   double* x = valueWork;                    // n
   double* xs = x + n;                       // L x n: values at each layer's input
   double* exact = xs + static_cast<std::ptrdiff_t>(L) * n;  // comparators: float64 swap weights
   const FlatComparator* cmps = net.comparators.data();
+  auto tapeAt = [&](int layer) {
+    return layer >= L || net.layerBegin[layer] >= net.comparatorCount() ? net.tapeSize : cmps[net.layerBegin[layer]].tape;
+  };
 
   for (int i = 0; i < n; ++i) x[i] = static_cast<double>(in[i]);
   for (int l = 0; l < L; ++l) {
@@ -329,14 +430,10 @@ void reverseLayers(const FlatNetwork& net, const RelaxParams& relax, const T* in
 
   for (int sg = segments - 1; sg >= 0; --sg) {
     const int begin = sg * seg, end = begin + seg < L ? begin + seg : L;
-    std::memcpy(states, checkpoints + sg * nn, sizeof(T) * static_cast<std::size_t>(nn));
-    for (int l = begin; l + 1 < end; ++l) {
-      T* next = states + (l - begin + 1) * nn;
-      std::memcpy(next, next - nn, sizeof(T) * static_cast<std::size_t>(nn));
-      matrixLayer(net, l, next, alphas);
-    }
+    const std::int64_t tapeBase = tapeAt(begin);
+    std::memcpy(state, checkpoints + sg * nn, sizeof(T) * static_cast<std::size_t>(nn));
+    for (int l = begin; l < end; ++l) matrixLayerRecord(net, l, state, alphas, tape, tapeBase, l + 1 < end);
     for (int l = end - 1; l >= begin; --l) {
-      const T* P = states + (l - begin) * nn;
       const double* xl = xs + static_cast<std::ptrdiff_t>(l) * n;
       for (int c = net.layerBegin[l]; c < net.layerBegin[l + 1]; ++c) {
         const FlatComparator& cmp = cmps[c];
@@ -345,13 +442,13 @@ void reverseLayers(const FlatNetwork& net, const RelaxParams& relax, const T* in
         const double gMin = cmp.minToA ? gx[cmp.a] : gx[cmp.b];
         const double gMax = cmp.minToA ? gx[cmp.b] : gx[cmp.a];
         const double dm = gMin - gMax;
-        const T* PA = P + static_cast<std::ptrdiff_t>(cmp.a) * ld;
-        const T* PB = P + static_cast<std::ptrdiff_t>(cmp.b) * ld;
-        T* GA = GXt + static_cast<std::ptrdiff_t>(cmp.a) * ld;
-        T* GB = GXt + static_cast<std::ptrdiff_t>(cmp.b) * ld;
+        const T* PA = tape + (cmp.tape - tapeBase);
+        const T* PB = PA + cmp.len;
+        T* GA = GXt + static_cast<std::ptrdiff_t>(cmp.a) * ld + cmp.lo;
+        T* GB = GXt + static_cast<std::ptrdiff_t>(cmp.b) * ld + cmp.lo;
         const T alphaX = alphas[c];
-        const double dalphaX = cmp.minToA ? blendBackward<T, true>(PA, PB, GA, GB, alphaX, ld)
-                                          : blendBackward<T, false>(PA, PB, GA, GB, alphaX, ld);
+        const double dalphaX = cmp.minToA ? blendBackward<T, true>(PA, PB, GA, GB, alphaX, cmp.len)
+                                          : blendBackward<T, false>(PA, PB, GA, GB, alphaX, cmp.len);
         const double dalpha = dalphaX + (a - b) * dm;
         const double dA = gMax + alpha * dm, dB = gMin + gMax - dA;
         const double dd = dalpha * alphaSlope<R>(b - a, alpha, s, lambda);  // d = b - a
@@ -372,11 +469,7 @@ void backwardRowR(const FlatNetwork& net, const RelaxParams& relax, const T* in,
   double* gx = scratch.values;
   double* valueWork = gx + n;
   std::memset(GXt, 0, sizeof(T) * static_cast<std::size_t>(nn));
-  if (gPermutation) {
-    for (int e = 0; e < n; ++e) {
-      for (int r = 0; r < n; ++r) GXt[r * ld + e] = gPermutation[e * n + r];
-    }
-  }
+  if (gPermutation) transposeFrom(gPermutation, GXt, n);
   for (int i = 0; i < n; ++i) gx[i] = gSorted ? static_cast<double>(gSorted[i]) : 0.0;
   reverseLayers<R>(net, relax, in, alphas, gx, GXt, work, valueWork, GXt + 3 * nn);
   for (int i = 0; i < n; ++i) gIn[i] = static_cast<T>(gx[i]);

@@ -19,7 +19,7 @@ struct SortBenchmarkConfig {
   SortNetworkKind network = SortNetworkKind::Bitonic;
   SortRelaxation relaxation = SortRelaxation::Cauchy;
   double steepness = 100.0;
-  int repeats = 3;           ///< timed runs per measurement (the minimum is reported), after one warm-up
+  int repeats = 5;           ///< timed runs per measurement (the minimum is reported), after one warm-up
   bool dense = true;         ///< also run the dense baseline (slow: ~n^2 k per layer and row)
   bool sweep = false;        ///< add a sweep over rows and n after the main shape
   std::string device = "cpu";  ///< "cpu" or "cuda"
