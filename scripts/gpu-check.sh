@@ -46,5 +46,13 @@ set -e
 if grep -q '"cuda_available": true' "$out/info.json"; then
   if grep -E "gpu\..*Skipped|gpu\..*Not Run" "$out/ctest.log"; then echo "gpu-check: GPU tests skipped on a GPU machine" >&2; rc=1; fi
 fi
+# The fused sort against the dense formulation on the device (and the CPU twin for reference):
+# speed-up, memory ratio and achieved bandwidth vs the card's peak (device_peak_gbps) in the JSON.
+if grep -q '"cuda_available": true' "$out/info.json"; then
+  log "bench sort on the GPU"
+  timeout 240 build/gpu/app/neco --no-log-file bench sort --device cuda --sweep --json > "$out/bench-sort-cuda.json" \
+    2> "$out/bench-sort-cuda.log" || { echo "gpu-check: bench sort --device cuda failed" >&2; tail -5 "$out/bench-sort-cuda.log"; rc=1; }
+  head -c 600 "$out/bench-sort-cuda.json"; echo
+fi
 log "done (ctest exit $rc); results in $out"
 exit "$rc"

@@ -34,7 +34,11 @@ SoftSortResult denseSoftSort(const at::Tensor& input, const SortingNetwork& netw
   const auto dtype = x.scalar_type();
   const auto R = x.size(0);
   at::Tensor X = at::eye(network.n, x.options()).expand({R, network.n, network.n});
-  for (const DenseLayer& layer : denseLayers(network, dtype)) {
+  for (DenseLayer layer : denseLayers(network, dtype)) {
+    if (!x.is_cpu()) {
+      const auto device = x.device();
+      layer = {layer.splitA.to(device), layer.splitB.to(device), layer.combineMin.to(device), layer.combineMax.to(device)};
+    }
     const at::Tensor a = at::matmul(x, layer.splitA.t()), b = at::matmul(x, layer.splitB.t());  // (R, k)
     const at::Tensor alpha = relaxedAlpha(a, b, options);
     x = at::matmul(alpha * a + (1 - alpha) * b, layer.combineMin.t()) +

@@ -14,13 +14,8 @@
 #include <c10/cuda/CUDAStream.h>
 #endif
 
-#include <cstdint>
 #include <map>
 #include <mutex>
-
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 #include <string>
 #include <utility>
 #include <vector>
@@ -98,23 +93,6 @@ void* currentStream(const at::Tensor& t) { return c10::cuda::getCurrentCUDAStrea
 
 // ---- forward / backward on tensors ----------------------------------------------------------------
 
-/// Asks Linux for transparent huge pages on a large fresh output buffer (where THP is in "madvise"
-/// mode, the common default): the kernel then faults it in 2 MB at a time instead of 4 KB. At NeCo's
-/// shape the (R, n, n) output is 30 MB, and 7,500 small first-touch faults cost as much as the sort
-/// itself on a VM. Best effort: a refusal changes nothing but speed.
-void adviseHugePages(const at::Tensor& t) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
-  const auto bytes = static_cast<std::uintptr_t>(t.nbytes());
-  if (!t.is_cpu() || bytes < 2 * kHuge) return;
-  const auto begin = reinterpret_cast<std::uintptr_t>(t.data_ptr());
-  const std::uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1), last = (begin + bytes) & ~(kHuge - 1);
-  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
-#else
-  (void)t;
-#endif
-}
-
 struct ForwardOut {
   at::Tensor sorted, permutation, alphas;
 };
@@ -125,7 +103,6 @@ ForwardOut forwardTensors(const at::Tensor& xIn, const FlatNetwork& net, const S
   ForwardOut out{at::empty({R, n}, x.options()), at::empty({R, n, n}, x.options()),
                  at::empty({R, wantAlphas ? net.comparatorCount() : 0}, x.options())};
   if (R == 0) return out;
-  adviseHugePages(out.permutation);
   if (x.is_cuda()) {
 #if NECO_TORCH_HAS_CUDA
     const DeviceNetwork dn = uploadNetwork(net, x.device());

@@ -1,6 +1,8 @@
 // The fused soft sort against the dense (published) formulation, finite differences in float64, the
 // hard-sort limit, the fused cross-entropy and the torch-free facade.
 #include "NecoTest.h"
+#include "../checkpoint/ReferenceFixtures.h"
+#include "formats/Safetensors.h"
 #include "neco/core/Error.h"
 #include "neco/core/SoftSort.h"
 #include "sort/DenseSort.h"
@@ -12,7 +14,10 @@
 #include <torch/cuda.h>
 
 #include <cstdio>
+#include <map>
+#include <sstream>
 #include <string>
+#include <vector>
 
 using namespace neco::sort;
 
@@ -308,4 +313,65 @@ NECO_TEST(FusedSortCuda, matchesTheCpuOp) {
   NECO_CHECK(maxAbs(cpuLoss - gpuLoss) / maxAbs(cpuLoss) < 1e-5);
   const auto half = softSort(s.cuda().to(at::kHalf), NetworkKind::Bitonic, o);
   NECO_CHECK(half.permutation.scalar_type() == at::kFloat);
+}
+
+// ---- golden values from an independent Python implementation (tests/reference/make_sort_fixtures.py)
+
+namespace {
+
+at::Tensor loadF64(const neco::formats::RawTensor& t) {
+  const auto bytes = t.contiguousBytes();
+  NECO_REQUIRE(t.dtype == neco::formats::DType::F64);
+  return at::from_blob(const_cast<std::uint8_t*>(bytes.data()), t.shape, at::kDouble).clone();
+}
+
+}  // namespace
+
+NECO_TEST(SortGolden, fusedAndDenseMatchThePythonReference) {
+  const auto file = neco::test::dataDir() / "sort" / "diffsort_golden.safetensors";
+  const auto st = neco::formats::readSafetensors(file);
+  std::map<std::string, at::Tensor> tensors;
+  for (const auto& t : st.tensors) tensors[t.name] = loadF64(t.tensor);
+  std::string caseList;
+  for (const auto& [key, value] : st.metadata) {
+    if (key == "cases") caseList = value;
+  }
+  NECO_REQUIRE(!caseList.empty());
+  std::stringstream cases(caseList);
+  std::string entry;
+  int checked = 0;
+  while (std::getline(cases, entry, ',')) {
+    std::vector<std::string> f;
+    std::stringstream parts(entry);
+    for (std::string p; std::getline(parts, p, ':');) f.push_back(p);
+    NECO_REQUIRE(f.size() == 5);
+    const std::string& name = f[0];
+    const NetworkKind kind = parseNetwork(f[1]);
+    const SortOptions o{parseRelaxation(f[3]), std::stod(f[4]), 0.25};
+    const at::Tensor x = tensors.at(name + ".x"), gS = tensors.at(name + ".g_sorted"), gX = tensors.at(name + ".g_X");
+    const at::Tensor sorted = tensors.at(name + ".sorted"), X = tensors.at(name + ".X"), grad = tensors.at(name + ".grad_x");
+    const double scale = std::max(1.0, maxAbs(grad));
+    auto check = [&](const Grads& g, double tolerance, const char* what) {
+      const double e = std::max({maxAbs(g.sorted.to(at::kDouble) - sorted), maxAbs(g.permutation.to(at::kDouble) - X),
+                                 maxAbs(g.input.to(at::kDouble) - grad) / scale});
+      if (!(e <= tolerance)) {
+        ::neco::test::reportFailure(__FILE__, __LINE__, name + " (" + what + "): error " + std::to_string(e));
+      }
+    };
+    check(run([&](const at::Tensor& t) { return softSort(t, kind, o); }, x, gS, gX), 1e-9, "fused float64");
+    // float32: against the float64 op (just shown equal to the reference) at the same rounded inputs,
+    // so that the input rounding itself (amplified by up to steepness / pi) is not counted.
+    const at::Tensor x32 = x.to(at::kFloat), gS32 = gS.to(at::kFloat), gX32 = gX.to(at::kFloat);
+    const Grads truth = run([&](const at::Tensor& t) { return softSort(t, kind, o); }, x32.to(at::kDouble),
+                            gS32.to(at::kDouble), gX32.to(at::kDouble));
+    const Grads single = run([&](const at::Tensor& t) { return softSort(t, kind, o); }, x32, gS32, gX32);
+    const double e32 = std::max({maxAbs(single.sorted.to(at::kDouble) - truth.sorted),
+                                 maxAbs(single.permutation.to(at::kDouble) - truth.permutation),
+                                 maxAbs(single.input.to(at::kDouble) - truth.input) / std::max(1.0, maxAbs(truth.input))});
+    if (!(e32 <= 1e-5)) ::neco::test::reportFailure(__FILE__, __LINE__, name + " (fused float32): " + std::to_string(e32));
+    const SortingNetwork net = buildNetwork(kind, static_cast<int>(x.size(1)));
+    check(run([&](const at::Tensor& t) { return denseSoftSort(t, net, o); }, x, gS, gX), 1e-9, "dense float64");
+    ++checked;
+  }
+  NECO_CHECK_EQ(checked, 10);
 }
