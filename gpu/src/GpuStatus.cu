@@ -31,4 +31,15 @@ int deviceCount(char* reason, std::size_t reasonSize) noexcept {
   return count;
 }
 
+double devicePeakBandwidthGBps(int device) noexcept {
+  // Device attributes, not cudaDeviceProp fields: CUDA 13 removed cudaDeviceProp::memoryClockRate.
+  int clockKHz = 0, busBits = 0;
+  if (cudaDeviceGetAttribute(&clockKHz, cudaDevAttrMemoryClockRate, device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&busBits, cudaDevAttrGlobalMemoryBusWidth, device) != cudaSuccess) {
+    cudaGetLastError();  // clear the error so that later calls do not report it
+    return 0.0;
+  }
+  return 2.0 * clockKHz * 1e3 * (busBits / 8.0) / 1e9;
+}
+
 }  // namespace neco::gpu

@@ -1,6 +1,7 @@
 #include "neco/core/SortBenchmark.h"
 
 #include "neco/core/Error.h"
+#include "neco/gpu/Status.h"
 #include "sort/DenseSort.h"
 #include "sort/FusedSort.h"
 
@@ -270,9 +271,8 @@ SortBenchmarkReport runSortBenchmark(const SortBenchmarkConfig& config,
   report.threads = at::get_num_threads();
 #if NECO_TORCH_HAS_CUDA
   if (probe.cuda) {
-    const auto* props = at::cuda::getCurrentDeviceProperties();
-    report.devicePeakGBps = 2.0 * props->memoryClockRate * 1e3 * (props->memoryBusWidth / 8.0) / 1e9;
-    report.isa = props->name;
+    report.devicePeakGBps = gpu::devicePeakBandwidthGBps(probe.device);
+    report.isa = at::cuda::getCurrentDeviceProperties()->name;
   }
 #endif
   struct Shape {

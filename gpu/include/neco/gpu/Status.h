@@ -23,6 +23,10 @@ const char* lastErrorMessage() noexcept;
 /// Whether kernels were compiled into this build.
 bool kernelsBuilt() noexcept;
 
+/// Theoretical memory bandwidth of `device` in GB/s (2 x memory clock x bus width, from the runtime's
+/// device attributes); 0 when unknown or without CUDA.
+double devicePeakBandwidthGBps(int device) noexcept;
+
 /// Number of usable CUDA devices; 0 with the runtime's reason in `reason` (size `reasonSize`) when none.
 int deviceCount(char* reason, std::size_t reasonSize) noexcept;
 
