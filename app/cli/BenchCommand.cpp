@@ -58,8 +58,11 @@ void addBenchCommand(CLI::App& app, CommandSlot& slot) {
   sortCmd->add_option("--relaxation", options->relaxation, "cauchy, logistic, logistic_phi, gaussian, reciprocal, optimal")
       ->check(CLI::IsMember({"cauchy", "logistic", "logistic_phi", "gaussian", "reciprocal", "optimal"}));
   sortCmd->add_option("--steepness", options->config.steepness, "Sorting steepness")->check(CLI::PositiveNumber);
-  sortCmd->add_option("--repeats", options->config.repeats, "Timed runs per measurement (minimum reported)")
+  sortCmd->add_option("--repeats", options->config.repeats, "At least this many timed runs per measurement (minimum reported)")
       ->check(CLI::Range(1, 100));
+  sortCmd->add_option("--min-time", options->config.minSeconds,
+                      "... and more runs until they add up to this many seconds (at most 1000 runs)")
+      ->check(CLI::Range(0.0, 600.0));
   sortCmd->add_option("--device", options->config.device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   sortCmd->add_flag("--sweep", options->config.sweep, "Also sweep rows and n");
   sortCmd->add_flag("--no-dense", options->noDense, "Skip the (slow) dense baseline");

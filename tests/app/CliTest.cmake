@@ -61,7 +61,7 @@ foreach(cmd train eval)
 endforeach()
 
 # bench sort: a small shape end to end, JSON with the ratios; bad sizes are usage errors.
-run_neco(0 --no-log-file bench sort --rows 64 --n 16 --repeats 1 --json)
+run_neco(0 --no-log-file bench sort --rows 64 --n 16 --repeats 1 --min-time 0 --json)
 string(JSON speedup GET "${OUT}" speedup)
 string(JSON ratio GET "${OUT}" memory_ratio)
 string(JSON fusedHeld GET "${OUT}" cases 0 fused held_bytes)
@@ -69,10 +69,11 @@ string(JSON fusedHeld GET "${OUT}" cases 0 fused held_bytes)
 if(NOT speedup GREATER 0 OR NOT ratio GREATER 10 OR NOT fusedHeld GREATER 0)
   message(FATAL_ERROR "bench sort --json: speedup=${speedup} memory_ratio=${ratio} held=${fusedHeld}")
 endif()
-run_neco(0 --no-log-file bench sort --rows 32 --n 7 --network odd_even --no-dense --repeats 1)
+run_neco(0 --no-log-file bench sort --rows 32 --n 7 --network odd_even --no-dense --repeats 1 --min-time 0)
 expect_match("${OUT}" "odd_even +32 +7" "bench sort prints a table row")
 run_neco(2 --no-log-file bench sort --n 1)
 run_neco(2 --no-log-file bench sort --network bubble)
+run_neco(2 --no-log-file bench sort --min-time -1)
 run_neco(2 --no-log-file bench)
 
 # Checkpoints: inspect (text and JSON), convert, strictness, refusal of unsafe pickles.

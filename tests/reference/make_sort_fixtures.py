@@ -13,13 +13,15 @@ upstream gradients) and `.grad_x` = d(<g_sorted, sorted> + <g_X, X>)/dx, all F64
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import struct
+import sys
 from collections import OrderedDict
 
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixture_io import write_safetensors  # noqa: E402  (same directory)
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 OUT = os.path.join(REPO, "tests", "data", "sort", "diffsort_golden.safetensors")
@@ -127,7 +129,8 @@ def soft_sort(x, network: str, relaxation: str, steepness: float):
     n = x.shape[1]
     layers = bitonic_layers(n) if network == "bitonic" else odd_even_layers(n)
     X = torch.eye(n, dtype=x.dtype).expand(x.shape[0], n, n)
-    for split_a, split_b, comb_min, comb_max in dense_matrices(layers, n):
+    for matrices in dense_matrices(layers, n):
+        split_a, split_b, comb_min, comb_max = (m.to(x.dtype) for m in matrices)
         a, b = x @ split_a.t(), x @ split_b.t()
         alpha = relaxed_alpha(a, b, relaxation, steepness)
         x = (alpha * a + (1 - alpha) * b) @ comb_min.t() + ((1 - alpha) * a + alpha * b) @ comb_max.t()
@@ -167,29 +170,9 @@ def main() -> None:
                        ("grad_x", xv.grad)):
             tensors[f"{name}.{key}"] = t.detach().contiguous()
         names.append(f"{name}:{network}:{n}:{relaxation}:{steepness:g}")
-    write(OUT, tensors, {"cases": ",".join(names), "generator": "tests/reference/make_sort_fixtures.py",
+    write_safetensors(OUT, tensors, {"cases": ",".join(names), "generator": "tests/reference/make_sort_fixtures.py",
                          "torch": torch.__version__})
     print(f"wrote {OUT} ({os.path.getsize(OUT)} bytes, {len(CASES)} cases)")
-
-
-def write(path: str, tensors, metadata) -> None:
-    header = OrderedDict()
-    header["__metadata__"] = OrderedDict((k, str(v)) for k, v in metadata.items())
-    blobs, off = [], 0
-    for name, t in tensors.items():
-        assert t.dtype == torch.float64
-        b = t.numpy().tobytes()
-        header[name] = OrderedDict([("dtype", "F64"), ("shape", list(t.shape)), ("data_offsets", [off, off + len(b)])])
-        blobs.append(b)
-        off += len(b)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ Run from anywhere with Debian's python3 + python3-torch 1.13:
     /usr/bin/python3 tests/reference/make_vit_fixtures.py
 
 Writes tests/data/vit/*.safetensors and tests/data/checkpoints/* (see tests/data/checkpoints/README.md).
-Uses its own minimal safetensors writer/reader (the `safetensors` package is not required).
+Uses the minimal safetensors writer of fixture_io.py and its own reader (the `safetensors` package is not
+required).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import fixture_io  # noqa: E402
 import vit_reference as vr  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -61,33 +63,11 @@ FAMILIES: "OrderedDict[str, Tuple[int, vr.ViTConfig]]" = OrderedDict([
 # ----------------------------------------------------------------------------------------------
 # minimal safetensors writer / reader
 # ----------------------------------------------------------------------------------------------
-def tensor_bytes(t: torch.Tensor) -> bytes:
-    t = t.detach().to(torch.float32).contiguous().cpu()
-    data = t.numpy().tobytes()          # native order: little-endian on all our targets
-    assert sys.byteorder == "little"
-    return data
-
-
 def write_safetensors(path: str, tensors: "OrderedDict[str, torch.Tensor]", metadata: Dict[str, str]) -> None:
-    header: "OrderedDict[str, object]" = OrderedDict()
-    header["__metadata__"] = OrderedDict((str(k), str(v)) for k, v in metadata.items())
-    blobs: List[bytes] = []
-    off = 0
-    for name, t in tensors.items():
-        assert t.dtype == torch.float32, (name, t.dtype)
-        b = tensor_bytes(t)
-        header[name] = OrderedDict([("dtype", "F32"), ("shape", [int(s) for s in t.shape]),
-                                    ("data_offsets", [off, off + len(b)])])
-        blobs.append(b)
-        off += len(b)
-    hjson = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    hjson += b" " * ((8 - len(hjson) % 8) % 8)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(hjson)))
-        f.write(hjson)
-        for b in blobs:
-            f.write(b)
+    """Every fixture tensor of this generator is stored as float32 (little-endian, like all our targets)."""
+    assert sys.byteorder == "little"
+    fixture_io.write_safetensors(path, OrderedDict((k, t.detach().to(torch.float32).cpu()) for k, t in tensors.items()),
+                                 metadata)
 
 
 def read_safetensors(path: str) -> Tuple["OrderedDict[str, torch.Tensor]", Dict[str, str]]:

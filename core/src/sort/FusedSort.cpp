@@ -14,6 +14,8 @@
 #include <c10/cuda/CUDAStream.h>
 #endif
 
+#include <algorithm>
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <string>
@@ -26,7 +28,24 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-constexpr int64_t kRowGrain = 8;  // rows per parallel task: one row is ~100k flops at n = 49
+constexpr int64_t kRowChunk = 8;  // rows per task: one row is ~100k flops at n = 49
+
+/// Runs body(scratch, row) for every row in [0, rows) on the intra-op threads, handing out chunks of
+/// kRowChunk rows from a shared counter rather than one fixed half per thread: on a shared machine one
+/// core is often slower than the other, and a static split would wait for the slow one.
+template <typename T, typename Body>
+void forEachRow(int64_t rows, ScratchSize scratchSize, const Body& body) {
+  const int64_t chunks = (rows + kRowChunk - 1) / kRowChunk;
+  std::atomic<int64_t> next{0};
+  at::parallel_for(0, std::min<int64_t>(chunks, at::get_num_threads()), 1, [&](int64_t, int64_t) {
+    ScratchBuffer<T> scratch(scratchSize);
+    const Scratch<T> view = scratch.view();
+    for (int64_t chunk = next.fetch_add(1); chunk < chunks; chunk = next.fetch_add(1)) {
+      const int64_t end = std::min(rows, (chunk + 1) * kRowChunk);
+      for (int64_t r = chunk * kRowChunk; r < end; ++r) body(view, r);
+    }
+  });
+}
 
 void checkRows(const at::Tensor& x, const char* what) {
   if (x.dim() != 2 || x.size(1) < 2) {
@@ -127,12 +146,8 @@ ForwardOut forwardTensors(const at::Tensor& xIn, const FlatNetwork& net, const S
     scalar_t* perm = out.permutation.data_ptr<scalar_t>();
     scalar_t* alphas = wantAlphas ? out.alphas.data_ptr<scalar_t>() : nullptr;
     const int64_t C = net.comparatorCount();
-    at::parallel_for(0, R, kRowGrain, [&](int64_t begin, int64_t end) {
-      ScratchBuffer<scalar_t> scratch(forwardScratchSize(net));
-      for (int64_t r = begin; r < end; ++r) {
-        kernels.forward(net, relax, in + r * n, sorted + r * n, perm + r * n * n, alphas ? alphas + r * C : nullptr,
-                        scratch.view());
-      }
+    forEachRow<scalar_t>(R, forwardScratchSize(net), [&](const Scratch<scalar_t>& scratch, int64_t r) {
+      kernels.forward(net, relax, in + r * n, sorted + r * n, perm + r * n * n, alphas ? alphas + r * C : nullptr, scratch);
     });
   });
   return out;
@@ -179,12 +194,9 @@ at::Tensor backwardTensors(const at::Tensor& xIn, const at::Tensor& alphas, cons
     const scalar_t* gp = gPerm.defined() ? gPerm.data_ptr<scalar_t>() : nullptr;
     scalar_t* gi = gIn.data_ptr<scalar_t>();
     const int64_t C = net.comparatorCount();
-    at::parallel_for(0, R, kRowGrain, [&](int64_t begin, int64_t end) {
-      ScratchBuffer<scalar_t> scratch(backwardScratchSize(net));
-      for (int64_t r = begin; r < end; ++r) {
-        kernels.backward(net, relax, in + r * n, al ? al + r * C : nullptr, gs ? gs + r * n : nullptr, gp ? gp + r * n * n : nullptr,
-                         gi + r * n, scratch.view());
-      }
+    forEachRow<scalar_t>(R, backwardScratchSize(net), [&](const Scratch<scalar_t>& scratch, int64_t r) {
+      kernels.backward(net, relax, in + r * n, al ? al + r * C : nullptr, gs ? gs + r * n : nullptr,
+                       gp ? gp + r * n * n : nullptr, gi + r * n, scratch);
     });
   });
   return gIn;
@@ -239,11 +251,8 @@ struct SortCrossEntropyFunction : torch::autograd::Function<SortCrossEntropyFunc
       const scalar_t* s = student.data_ptr<scalar_t>();
       const scalar_t* t = teacher.data_ptr<scalar_t>();
       scalar_t* l = loss.data_ptr<scalar_t>();
-      at::parallel_for(0, R, kRowGrain, [&](int64_t begin, int64_t end) {
-        ScratchBuffer<scalar_t> scratch(backwardScratchSize(*net));
-        for (int64_t r = begin; r < end; ++r) {
-          l[r] = kernels.crossEntropy(*net, rs, rt, s + r * n, t + r * n, floor, scratch.view());
-        }
+      forEachRow<scalar_t>(R, backwardScratchSize(*net), [&](const Scratch<scalar_t>& scratch, int64_t r) {
+        l[r] = kernels.crossEntropy(*net, rs, rt, s + r * n, t + r * n, floor, scratch);
       });
     });
     ctx->save_for_backward({student, teacher});
@@ -271,11 +280,8 @@ struct SortCrossEntropyFunction : torch::autograd::Function<SortCrossEntropyFunc
       const scalar_t* t = teacher.data_ptr<scalar_t>();
       const scalar_t* g = gLoss.data_ptr<scalar_t>();
       scalar_t* gi = gIn.data_ptr<scalar_t>();
-      at::parallel_for(0, R, kRowGrain, [&](int64_t begin, int64_t end) {
-        ScratchBuffer<scalar_t> scratch(backwardScratchSize(*net));
-        for (int64_t r = begin; r < end; ++r) {
-          kernels.crossEntropyBackward(*net, rs, rt, s + r * n, t + r * n, floor, g[r], gi + r * n, scratch.view());
-        }
+      forEachRow<scalar_t>(R, backwardScratchSize(*net), [&](const Scratch<scalar_t>& scratch, int64_t r) {
+        kernels.crossEntropyBackward(*net, rs, rt, s + r * n, t + r * n, floor, g[r], gi + r * n, scratch);
       });
     });
     return {gIn, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};

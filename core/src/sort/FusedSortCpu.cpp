@@ -32,7 +32,11 @@ FlatNetwork flatten(const SortingNetwork& network) {
       // widened to whole 8-entry vectors of the padded column (the extra entries are zero)
       const std::int32_t l8 = l & ~7, h8 = std::min(paddedStride(network.n), (h + 7) & ~7);
       flat.comparators.push_back({c.a, c.b, c.minTo == c.a ? 1 : 0, l8, h8 - l8, flat.tapeSize});
-      flat.tapeSize += 2 * static_cast<std::int64_t>(h8 - l8);
+      flat.tapeSize += static_cast<std::int64_t>(h8 - l8);
+      flat.wireA.push_back(c.a);
+      flat.wireB.push_back(c.b);
+      flat.wireMin.push_back(c.minTo == c.a ? c.a : c.b);
+      flat.wireMax.push_back(c.minTo == c.a ? c.b : c.a);
       lo[a] = lo[b] = l;  // wires of one layer are disjoint: updating in place is safe
       hi[a] = hi[b] = h;
     }
@@ -56,7 +60,7 @@ ScratchSize backwardScratchSize(const FlatNetwork& net) {
   const auto seg = static_cast<std::size_t>(segmentLength(net.layers(), net.n));
   const auto segments = (L + seg - 1) / seg;
   // matrix: GX^T | P | Q | alphas (student, teacher; padded) | checkpoints | running state | tape
-  // values: gradient | x | values at every layer's input | float64 swap weights
+  // values: gradient | x | the replay's ValuesTape (weight, slope, a - b per comparator) | d alpha of the X part
   const auto C = static_cast<std::size_t>(net.comparatorCount());
   auto tapeAt = [&](std::size_t layer) {
     return layer >= L ? net.tapeSize
@@ -67,7 +71,7 @@ ScratchSize backwardScratchSize(const FlatNetwork& net) {
   };
   std::int64_t tape = 0;
   for (std::size_t begin = 0; begin < L; begin += seg) tape = std::max(tape, tapeAt(begin + seg) - tapeAt(begin));
-  return {3 * nn + pad8(2 * C) + (segments + 1) * nn + pad8(static_cast<std::size_t>(tape)), n + n + L * n + C};
+  return {3 * nn + pad8(2 * C) + (segments + 1) * nn + pad8(static_cast<std::size_t>(tape)), n + n + 4 * C};
 }
 
 const KernelSet& defaultKernels() {

@@ -29,7 +29,7 @@ struct FlatComparator {
   /// comparator (X starts as the identity): the forward blends only them. Bitonic blocks keep this
   /// at 2^(block + 1) of n, so the first layers cost a fraction of a full column.
   std::int32_t lo = 0, len = 0;
-  /// Offset of this comparator's recorded inputs (2 len entries: column a then b) on the backward's tape.
+  /// Offset of this comparator's recorded input difference (len entries: column a - column b) on the backward's tape.
   std::int64_t tape = 0;
 };
 
@@ -38,7 +38,10 @@ struct FlatNetwork {
   int n = 0;
   std::vector<std::int32_t> layerBegin;  ///< size layers() + 1, offsets into comparators
   std::vector<FlatComparator> comparators;
-  std::int64_t tapeSize = 0;  ///< sum of 2 len over all comparators
+  /// The comparators' wires as parallel arrays (what the values pass gathers from and scatters to):
+  /// it reads wires a and b and writes the soft minimum to wireMin, the maximum to wireMax.
+  std::vector<std::int32_t> wireA, wireB, wireMin, wireMax;
+  std::int64_t tapeSize = 0;  ///< sum of len over all comparators
   int layers() const noexcept { return static_cast<int>(layerBegin.size()) - 1; }
   int comparatorCount() const noexcept { return static_cast<int>(comparators.size()); }
 };

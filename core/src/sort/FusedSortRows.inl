@@ -172,41 +172,53 @@ inline void blend(T* A, T* B, T alpha, int len) {
   }
 }
 
-/// blend() that first records its inputs A, B (len entries each) at tape[0, len) and tape[len, 2 len).
+/// blend() that first records the difference of its inputs, A - B (len entries), at tape[0, len):
+/// all the backward needs of them (d alpha = sum_e (A - B)(g_min - g_max)).
 template <typename T, bool MinToA>
 inline void blendRecord(T* A, T* B, T alpha, int len, T* tape) {
   for (int e = 0; e < len; e += kLanes<T>) {
     const Vec<T> u = load(A + e), v = load(B + e);
-    store(tape + e, u);
-    store(tape + len + e, v);
-    const Vec<T> lo = v + alpha * (u - v);
+    const Vec<T> diff = u - v;
+    store(tape + e, diff);
+    const Vec<T> lo = v + alpha * diff;
     const Vec<T> hi = u + v - lo;
     store(A + e, MinToA ? lo : hi);
     store(B + e, MinToA ? hi : lo);
   }
 }
 
-/// Backward of blend over a comparator's recorded range: returns sum_e (PA - PB)(Gmin - Gmax) and
-/// turns the gradients of the min / max outputs into those of inputs A and B (len a multiple of 8).
-/// Entries outside the range are never needed: an element that cannot have reached wire a or b by
-/// this layer cannot have reached the wires feeding them earlier either, so every earlier product
-/// with those gradient entries has a zero factor.
+/// Sum of a vector's lanes as a tree (halves, then pairs): three dependent adds instead of seven.
+inline float horizontalSum(Vec<float> v) {
+  typedef float Half __attribute__((vector_size(16)));
+  Half h = __builtin_shufflevector(v, v, 0, 1, 2, 3) + __builtin_shufflevector(v, v, 4, 5, 6, 7);
+  h += __builtin_shufflevector(h, h, 2, 3, 0, 1);
+  return h[0] + h[1];
+}
+inline double horizontalSum(Vec<double> v) {
+  typedef double Half __attribute__((vector_size(16)));
+  const Half h = __builtin_shufflevector(v, v, 0, 1) + __builtin_shufflevector(v, v, 2, 3);
+  return h[0] + h[1];
+}
+
+/// Backward of blend over a comparator's recorded range: returns sum_e D (Gmin - Gmax), D = A - B
+/// as recorded, and turns the gradients of the min / max outputs into those of inputs A and B (len
+/// a multiple of 8). Entries outside the range are never needed: an element that cannot have
+/// reached wire a or b by this layer cannot have reached the wires feeding them earlier either, so
+/// every earlier product with those gradient entries has a zero factor.
 template <typename T, bool MinToA>
-inline T blendBackward(const T* PA, const T* PB, T* GA, T* GB, T alpha, int len) {
+inline T blendBackward(const T* D, T* GA, T* GB, T alpha, int len) {
   Vec<T> acc = {};
   for (int e = 0; e < len; e += kLanes<T>) {
     const Vec<T> ga = load(GA + e), gb = load(GB + e);
     const Vec<T> gMin = MinToA ? ga : gb;
     const Vec<T> gMax = MinToA ? gb : ga;
     const Vec<T> dm = gMin - gMax;
-    acc += (load(PA + e) - load(PB + e)) * dm;
+    acc += load(D + e) * dm;
     const Vec<T> dA = gMax + alpha * dm;
     store(GA + e, dA);
     store(GB + e, gMin + gMax - dA);
   }
-  T sum = 0;
-  for (int i = 0; i < kLanes<T>; ++i) sum += acc[i];
-  return sum;
+  return horizontalSum(acc);
 }
 
 template <typename T>
@@ -224,34 +236,69 @@ inline double swapWeight(double d, double s, double lambda) {
 }
 
 /// One layer on the float64 values: computes the swap weights (stored as T when `alphas` is set).
-/// The differences of a chunk of comparators are gathered first so that the weights evaluate in
-/// SIMD lanes.
+/// A chunk of comparators is gathered into contiguous lanes (the wires of one layer are disjoint),
+/// weights and blends evaluate four lanes at a time, and the results scatter back to their wires.
+/// What the reverse pass needs of each comparator's values (float64, indexed by comparator): the
+/// swap weight exactly as applied, its slope d alpha / d(b - a) and the input difference a - b.
+struct ValuesTape {
+  double* alpha = nullptr;
+  double* slope = nullptr;
+  double* diff = nullptr;
+};
+
 template <Relaxation R, typename T>
 inline void valuesLayer(const FlatNetwork& net, int layer, double* x, T* alphas, double s, double lambda,
-                        double* exactAlphas = nullptr) {
+                        const ValuesTape* tape = nullptr) {
   constexpr int kChunk = 64;
-  alignas(32) double d[kChunk], w[kChunk];
-  const FlatComparator* cmps = net.comparators.data();
+  alignas(32) double xa[kChunk], xb[kChunk], lo[kChunk], hi[kChunk], w[kChunk];
+  const std::int32_t* wireA = net.wireA.data();
+  const std::int32_t* wireB = net.wireB.data();
+  const std::int32_t* wireMin = net.wireMin.data();
+  const std::int32_t* wireMax = net.wireMax.data();
   for (int c0 = net.layerBegin[layer]; c0 < net.layerBegin[layer + 1]; c0 += kChunk) {
     const int count = net.layerBegin[layer + 1] - c0 < kChunk ? net.layerBegin[layer + 1] - c0 : kChunk;
-    for (int i = 0; i < count; ++i) d[i] = x[cmps[c0 + i].b] - x[cmps[c0 + i].a];
-    if constexpr (R == Relaxation::Cauchy) {  // the NeCo default: four lanes of atan at a time
-      for (int i = count; i < ((count + 3) & ~3); ++i) d[i] = 0.0;
-      for (int i = 0; i < count; i += 4) {
-        const Vec<double> v = load(d + i) * s;
-        store(w + i, fastAtan4(v) / kPi + 0.5);
+    for (int i = 0; i < count; ++i) {
+      xa[i] = x[wireA[c0 + i]];
+      xb[i] = x[wireB[c0 + i]];
+    }
+    const int lanes = (count + 3) & ~3;
+    for (int i = count; i < lanes; ++i) xa[i] = xb[i] = 0.0;
+    for (int i = 0; i < lanes; i += 4) {
+      const Vec<double> va = load(xa + i), vb = load(xb + i);
+      Vec<double> alpha;
+      if constexpr (R == Relaxation::Cauchy) {  // the NeCo default: four lanes of atan at a time
+        alpha = fastAtan4((vb - va) * s) / kPi + 0.5;
+      } else {
+        for (int k = 0; k < 4; ++k) alpha[k] = swapWeight<R, T>(vb[k] - va[k], s, lambda);
       }
-    } else {
-      for (int i = 0; i < count; ++i) w[i] = swapWeight<R, T>(d[i], s, lambda);
+      const Vec<double> low = vb + alpha * (va - vb);
+      store(w + i, alpha);
+      store(lo + i, low);
+      store(hi + i, va + vb - low);
+      if (tape) {  // (the gathered inputs are free now: they keep the slope and a - b)
+        Vec<double> slope;
+        if constexpr (R == Relaxation::Cauchy) {
+          const Vec<double> v = (vb - va) * s;
+          slope = s / (kPi * (1.0 + v * v));
+        } else {
+          for (int k = 0; k < 4; ++k) slope[k] = alphaSlope<R, double>(vb[k] - va[k], alpha[k], s, lambda);
+        }
+        store(xb + i, slope);
+        store(xa + i, va - vb);
+      }
     }
     for (int i = 0; i < count; ++i) {
-      const FlatComparator& cmp = cmps[c0 + i];
-      const double a = x[cmp.a], b = x[cmp.b], alpha = w[i];
-      if (alphas) alphas[c0 + i] = static_cast<T>(alpha);
-      if (exactAlphas) exactAlphas[c0 + i] = alpha;
-      const double lo = b + alpha * (a - b), hi = a + b - lo;
-      x[cmp.a] = cmp.minToA ? lo : hi;
-      x[cmp.b] = cmp.minToA ? hi : lo;
+      x[wireMin[c0 + i]] = lo[i];
+      x[wireMax[c0 + i]] = hi[i];
+    }
+    if (alphas) {
+      for (int i = 0; i < count; ++i) alphas[c0 + i] = static_cast<T>(w[i]);
+    }
+    if (tape) {
+      const auto bytes = sizeof(double) * static_cast<std::size_t>(count);
+      std::memcpy(tape->alpha + c0, w, bytes);
+      std::memcpy(tape->slope + c0, xb, bytes);
+      std::memcpy(tape->diff + c0, xa, bytes);
     }
   }
 }
@@ -273,7 +320,7 @@ inline void matrixLayer(const FlatNetwork& net, int layer, T* Xt, const T* alpha
   }
 }
 
-/// matrixLayer that records every comparator's inputs on the tape (offsets relative to tapeBase).
+/// matrixLayer that records every comparator's input difference on the tape (offsets relative to tapeBase).
 template <typename T>
 inline void matrixLayerRecord(const FlatNetwork& net, int layer, T* Xt, const T* alphas, T* tape,
                               std::int64_t tapeBase, bool apply) {
@@ -285,8 +332,7 @@ inline void matrixLayerRecord(const FlatNetwork& net, int layer, T* Xt, const T*
     T* B = Xt + static_cast<std::ptrdiff_t>(cmp.b) * ld + cmp.lo;
     T* rec = tape + (cmp.tape - tapeBase);
     if (!apply) {
-      std::memcpy(rec, A, sizeof(T) * static_cast<std::size_t>(cmp.len));
-      std::memcpy(rec + cmp.len, B, sizeof(T) * static_cast<std::size_t>(cmp.len));
+      for (int e = 0; e < cmp.len; e += kLanes<T>) store(rec + e, load(A + e) - load(B + e));
     } else if (cmp.minToA) {
       blendRecord<T, true>(A, B, alphas[c], cmp.len, rec);
     } else {
@@ -413,8 +459,9 @@ void forwardRowR(const FlatNetwork& net, const RelaxParams& relax, const T* in, 
 /// gradients of the outputs; on exit gx holds d loss / d in. `alphas` are the swap weights as the
 /// forward applied them to X, or null: the values and their weights are replayed from `in` (into
 /// alphaWork, comparators entries), bit for bit what the forward computed.
-/// Matrix work area: (segments + 1) n ld + the largest segment's tape; values work area: (L + 1) n + comparators (the float64
-/// weights of the replay, so the reverse pass evaluates no transcendental).
+/// Matrix work area: (segments + 1) n ld + the largest segment's tape; values work area: n + 4 comparators
+/// (the replay's ValuesTape, so the reverse pass evaluates no transcendental and divides nothing, and
+/// the matrix part of each d alpha).
 template <Relaxation R, typename T>
 void reverseLayers(const FlatNetwork& net, const RelaxParams& relax, const T* in, const T* alphas, double* gx,
                    T* GXt, T* work, double* valueWork, T* alphaWork) {
@@ -425,20 +472,22 @@ void reverseLayers(const FlatNetwork& net, const RelaxParams& relax, const T* in
   const int segments = (L + seg - 1) / seg;
   T* checkpoints = work;                    // segments x n ld: X^T at each segment start
   T* state = checkpoints + segments * nn;   // n ld: running X^T within a segment
-  T* tape = state + nn;                     // the segment's recorded comparator inputs
-  double* x = valueWork;                    // n
-  double* xs = x + n;                       // L x n: values at each layer's input
-  double* exact = xs + static_cast<std::ptrdiff_t>(L) * n;  // comparators: float64 swap weights
+  T* tape = state + nn;                     // the segment's recorded input differences
+  const int C = net.comparatorCount();
+  double* x = valueWork;  // n
+  const ValuesTape values{x + n, x + n + C, x + n + 2 * C};
+  double* dalphaMatrix = x + n + 3 * C;  // per comparator: sum over its X entries of (A - B)(Gmin - Gmax)
+  const std::int32_t* wireA = net.wireA.data();
+  const std::int32_t* wireB = net.wireB.data();
+  const std::int32_t* wireMin = net.wireMin.data();
+  const std::int32_t* wireMax = net.wireMax.data();
   const FlatComparator* cmps = net.comparators.data();
   auto tapeAt = [&](int layer) {
     return layer >= L || net.layerBegin[layer] >= net.comparatorCount() ? net.tapeSize : cmps[net.layerBegin[layer]].tape;
   };
 
   for (int i = 0; i < n; ++i) x[i] = static_cast<double>(in[i]);
-  for (int l = 0; l < L; ++l) {
-    std::memcpy(xs + static_cast<std::ptrdiff_t>(l) * n, x, sizeof(double) * static_cast<std::size_t>(n));
-    valuesLayer<R>(net, l, x, alphas ? static_cast<T*>(nullptr) : alphaWork, s, lambda, exact);
-  }
+  for (int l = 0; l < L; ++l) valuesLayer<R>(net, l, x, alphas ? static_cast<T*>(nullptr) : alphaWork, s, lambda, &values);
   if (!alphas) alphas = alphaWork;  // the replay reproduced the forward's weights exactly
   setIdentity(checkpoints, n);
   for (int sg = 1; sg < segments; ++sg) {
@@ -452,29 +501,31 @@ void reverseLayers(const FlatNetwork& net, const RelaxParams& relax, const T* in
     const std::int64_t tapeBase = tapeAt(begin);
     std::memcpy(state, checkpoints + sg * nn, sizeof(T) * static_cast<std::size_t>(nn));
     for (int l = begin; l < end; ++l) matrixLayerRecord(net, l, state, alphas, tape, tapeBase, l + 1 < end);
+    // The matrix adjoint never reads the values' gradient: this pass is pure column work, and each
+    // comparator leaves only its share of d alpha for the scalar pass below.
     for (int l = end - 1; l >= begin; --l) {
-      const double* xl = xs + static_cast<std::ptrdiff_t>(l) * n;
       for (int c = net.layerBegin[l]; c < net.layerBegin[l + 1]; ++c) {
         const FlatComparator& cmp = cmps[c];
-        const double a = xl[cmp.a], b = xl[cmp.b];
-        const double alpha = exact[c];  // exactly the forward's value
-        const double gMin = cmp.minToA ? gx[cmp.a] : gx[cmp.b];
-        const double gMax = cmp.minToA ? gx[cmp.b] : gx[cmp.a];
-        const double dm = gMin - gMax;
-        const T* PA = tape + (cmp.tape - tapeBase);
-        const T* PB = PA + cmp.len;
+        const T* D = tape + (cmp.tape - tapeBase);
         T* GA = GXt + static_cast<std::ptrdiff_t>(cmp.a) * ld + cmp.lo;
         T* GB = GXt + static_cast<std::ptrdiff_t>(cmp.b) * ld + cmp.lo;
-        const T alphaX = alphas[c];
-        const double dalphaX = cmp.minToA ? blendBackward<T, true>(PA, PB, GA, GB, alphaX, cmp.len)
-                                          : blendBackward<T, false>(PA, PB, GA, GB, alphaX, cmp.len);
-        const double dalpha = dalphaX + (a - b) * dm;
-        const double dA = gMax + alpha * dm, dB = gMin + gMax - dA;
-        const double dd = dalpha * alphaSlope<R>(b - a, alpha, s, lambda);  // d = b - a
-        gx[cmp.a] = dA - dd;
-        gx[cmp.b] = dB + dd;
+        dalphaMatrix[c] = cmp.minToA ? blendBackward<T, true>(D, GA, GB, alphas[c], cmp.len)
+                                     : blendBackward<T, false>(D, GA, GB, alphas[c], cmp.len);
       }
     }
+  }
+
+  // The values' adjoint, a short scalar chain over the comparators in reverse.
+  for (int c = C - 1; c >= 0; --c) {
+    const int a = wireA[c], b = wireB[c];
+    const double alpha = values.alpha[c];  // exactly the forward's value
+    const double gMin = gx[wireMin[c]], gMax = gx[wireMax[c]];
+    const double dm = gMin - gMax;
+    const double dalpha = dalphaMatrix[c] + values.diff[c] * dm;
+    const double dA = gMax + alpha * dm, dB = gMin + gMax - dA;
+    const double dd = dalpha * values.slope[c];  // d alpha / d(b - a)
+    gx[a] = dA - dd;
+    gx[b] = dB + dd;
   }
 }
 
@@ -551,7 +602,7 @@ void crossEntropyBackwardRowR(const FlatNetwork& net, const RelaxParams& student
                               const Scratch<T>& scratch) {
   const int n = net.n;
   const std::ptrdiff_t nn = static_cast<std::ptrdiff_t>(n) * strideOf(n);
-  // Matrix layout: [GX^T | P | Q | alphas_s | alphas_t (padded) | reverse work]; values: [gx | x + trajectory]
+  // Matrix layout: [GX^T | P | Q | alphas_s | alphas_t (padded) | reverse work]; values: [gx | x + the replay's ValuesTape]
   T* GXt = scratch.matrix;
   T* ce = GXt + nn;
   double* gx = scratch.values;

@@ -23,6 +23,9 @@
 #include <chrono>
 #include <cstdio>
 #include <limits>
+#include <optional>
+#include <tuple>
+#include <utility>
 
 namespace neco {
 namespace {
@@ -106,59 +109,110 @@ struct MemoryProbe {
 
 using SortFn = std::function<sort::SoftSortResult(const at::Tensor&)>;
 
-struct Measured {
-  double forwardMs = 0, forwardBackwardMs = 0;
-  std::int64_t held = 0, peak = 0;
-};
-
+/// One timed run of `body` in milliseconds.
 template <typename F>
-double bestMs(int repeats, const MemoryProbe& probe, F&& body) {
-  body();  // warm-up
+double timeOnce(const MemoryProbe& probe, F&& body) {
+  const auto t0 = Clock::now();
+  body();
   probe.sync();
-  double best = std::numeric_limits<double>::infinity();
-  for (int i = 0; i < repeats; ++i) {
-    const auto t0 = Clock::now();
-    body();
-    probe.sync();
-    best = std::min(best, std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+/// Minimum over at least `minRuns` runs that continue, below kMaxRuns, until they add up to `seconds`.
+template <typename F>
+double bestOver(int minRuns, double seconds, const MemoryProbe& probe, F&& body) {
+  double best = std::numeric_limits<double>::infinity(), totalMs = 0;
+  for (int i = 0; i < minRuns || (totalMs < seconds * 1e3 && i < SortBenchmarkConfig::kMaxRuns); ++i) {
+    const double ms = timeOnce(probe, body);
+    best = std::min(best, ms);
+    totalMs += ms;
   }
   return best;
 }
 
-Measured measure(const SortFn& sortFn, const at::Tensor& x, const at::Tensor& gS, const at::Tensor& gX, int repeats,
-                 const MemoryProbe& probe) {
-  Measured m;
-  auto forwardBackward = [&] {
-    const at::Tensor xg = x.detach().requires_grad_(true);
-    const sort::SoftSortResult r = sortFn(xg);
-    torch::autograd::backward({r.sorted, r.permutation}, {gS, gX});
-  };
-  m.forwardMs = bestMs(repeats, probe, [&] {
-    at::NoGradGuard noGrad;
-    sortFn(x);
-  });
-  m.forwardBackwardMs = bestMs(repeats, probe, forwardBackward);
+/// Minimum over timed runs after a warm-up: at least config.repeats of them and, below kMaxRuns,
+/// until they add up to config.minSeconds.
+template <typename F>
+double bestMs(const SortBenchmarkConfig& config, const MemoryProbe& probe, F&& body) {
+  body();  // warm-up
+  probe.sync();
+  return bestOver(config.repeats, config.minSeconds, probe, body);
+}
+
+struct Timings {
+  double forwardMs = std::numeric_limits<double>::infinity();
+  double forwardBackwardMs = std::numeric_limits<double>::infinity();
+};
+
+struct Inputs {
+  const at::Tensor &x, &gS, &gX;
+};
+
+void runForward(const SortFn& sortFn, const Inputs& in) {
+  at::NoGradGuard noGrad;
+  sortFn(in.x);
+}
+
+void runForwardBackward(const SortFn& sortFn, const Inputs& in) {
+  const at::Tensor xg = in.x.detach().requires_grad_(true);
+  const sort::SoftSortResult r = sortFn(xg);
+  torch::autograd::backward({r.sorted, r.permutation}, {in.gS, in.gX});
+}
+
+/// Times the fused op alone (minimum over config.repeats runs and config.minSeconds).
+Timings timeFused(const SortFn& fused, const Inputs& in, const SortBenchmarkConfig& config, const MemoryProbe& probe) {
+  Timings t;
+  t.forwardMs = bestMs(config, probe, [&] { runForward(fused, in); });
+  t.forwardBackwardMs = bestMs(config, probe, [&] { runForwardBackward(fused, in); });
+  return t;
+}
+
+/// Times the fused and the dense op interleaved, so that both minimums come from the same stretch of
+/// a shared machine whose speed drifts: each of config.repeats rounds runs the dense op once and then
+/// the fused op for its share of config.minSeconds.
+std::pair<Timings, Timings> timeInterleaved(const SortFn& fused, const SortFn& dense, const Inputs& in,
+                                            const SortBenchmarkConfig& config, const MemoryProbe& probe) {
+  Timings f, d;
+  for (const SortFn* fn : {&fused, &dense}) {  // warm-up
+    runForward(*fn, in);
+    runForwardBackward(*fn, in);
+  }
+  probe.sync();
+  const double share = config.minSeconds / config.repeats;
+  for (int round = 0; round < config.repeats; ++round) {
+    d.forwardMs = std::min(d.forwardMs, timeOnce(probe, [&] { runForward(dense, in); }));
+    f.forwardMs = std::min(f.forwardMs, bestOver(1, share, probe, [&] { runForward(fused, in); }));
+    d.forwardBackwardMs = std::min(d.forwardBackwardMs, timeOnce(probe, [&] { runForwardBackward(dense, in); }));
+    f.forwardBackwardMs = std::min(f.forwardBackwardMs, bestOver(1, share, probe, [&] { runForwardBackward(fused, in); }));
+  }
+  return {f, d};
+}
+
+struct Memory {
+  std::int64_t held = 0, peak = 0;
+};
+
+Memory memoryOf(const SortFn& sortFn, const Inputs& in, const MemoryProbe& probe) {
+  Memory m;
   std::int64_t outputs = 0;
   {
     at::NoGradGuard noGrad;
     const std::int64_t before = probe.current();
-    const sort::SoftSortResult r = sortFn(x);
+    const sort::SoftSortResult r = sortFn(in.x);
     probe.sync();
     outputs = probe.current() - before;
   }
-  {
-    const at::Tensor xg = x.detach().requires_grad_(true);
-    const std::int64_t before = probe.current();
-    probe.resetPeak();
-    const sort::SoftSortResult r = sortFn(xg);
-    probe.sync();
-    // What autograd keeps for backward: the new allocations beyond the outputs, plus the input both
-    // implementations save (it would otherwise be free to go).
-    m.held = probe.current() - before - outputs + static_cast<std::int64_t>(x.nbytes());
-    torch::autograd::backward({r.sorted, r.permutation}, {gS, gX});
-    probe.sync();
-    m.peak = probe.peak() - before;
-  }
+  const at::Tensor xg = in.x.detach().requires_grad_(true);
+  const std::int64_t before = probe.current();
+  probe.resetPeak();
+  const sort::SoftSortResult r = sortFn(xg);
+  probe.sync();
+  // What autograd keeps for backward: the new allocations beyond the outputs, plus the input both
+  // implementations save (it would otherwise be free to go).
+  m.held = probe.current() - before - outputs + static_cast<std::int64_t>(in.x.nbytes());
+  torch::autograd::backward({r.sorted, r.permutation}, {in.gS, in.gX});
+  probe.sync();
+  m.peak = probe.peak() - before;
   return m;
 }
 
@@ -180,11 +234,22 @@ SortBenchmarkCase runCase(const SortBenchmarkConfig& config, std::int64_t rows, 
   c.n = n;
   c.network = sortNetworkName(kind);
   const SortFn fused = [&](const at::Tensor& t) { return sort::softSort(t, toKind(kind), options); };
-  const Measured f = measure(fused, x, gS, gX, config.repeats, probe);
+  const Inputs in{x, gS, gX};
+  std::optional<sort::SortingNetwork> network;
+  SortFn denseFn;
+  Timings f, d;
+  if (dense) {
+    network = sort::buildNetwork(toKind(kind), n);
+    denseFn = [&](const at::Tensor& t) { return sort::denseSoftSort(t, *network, options); };
+    std::tie(f, d) = timeInterleaved(fused, denseFn, in, config, probe);
+  } else {
+    f = timeFused(fused, in, config, probe);
+  }
+  const Memory fm = memoryOf(fused, in, probe);
   c.fusedForwardMs = f.forwardMs;
   c.fusedForwardBackwardMs = f.forwardBackwardMs;
-  c.fusedHeldBytes = f.held;
-  c.fusedPeakBytes = f.peak;
+  c.fusedHeldBytes = fm.held;
+  c.fusedPeakBytes = fm.peak;
   // Arithmetic floor of the forward: every real comparator blends two columns of n entries
   // (4 flops per entry pair: sub, fma, add, sub).
   const auto net = sortNetworkLayout(kind, n);
@@ -198,7 +263,7 @@ SortBenchmarkCase runCase(const SortBenchmarkConfig& config, std::int64_t rows, 
       const at::Tensor s = x.detach().requires_grad_(true);
       sort::sortCrossEntropy(s, teacher, toKind(kind), options, options).sum().backward();
     };
-    c.fusedCrossEntropyMs = bestMs(config.repeats, probe, ce);
+    c.fusedCrossEntropyMs = bestMs(config, probe, ce);
     const at::Tensor s = x.detach().requires_grad_(true);
     const std::int64_t before = probe.current();
     probe.resetPeak();
@@ -211,18 +276,16 @@ SortBenchmarkCase runCase(const SortBenchmarkConfig& config, std::int64_t rows, 
   }
 
   if (dense) {
-    const sort::SortingNetwork network = sort::buildNetwork(toKind(kind), n);
-    const SortFn denseFn = [&](const at::Tensor& t) { return sort::denseSoftSort(t, network, options); };
-    const Measured d = measure(denseFn, x, gS, gX, config.repeats, probe);
+    const Memory dm = memoryOf(denseFn, in, probe);
     c.dense = true;
     c.denseForwardMs = d.forwardMs;
     c.denseForwardBackwardMs = d.forwardBackwardMs;
-    c.denseHeldBytes = d.held;
-    c.densePeakBytes = d.peak;
+    c.denseHeldBytes = dm.held;
+    c.densePeakBytes = dm.peak;
     c.speedup = d.forwardBackwardMs / f.forwardBackwardMs;
     c.forwardSpeedup = d.forwardMs / f.forwardMs;
-    c.memoryRatio = static_cast<double>(d.held) / static_cast<double>(std::max<std::int64_t>(f.held, 1));
-    c.peakRatio = static_cast<double>(d.peak) / static_cast<double>(std::max<std::int64_t>(f.peak, 1));
+    c.memoryRatio = static_cast<double>(dm.held) / static_cast<double>(std::max<std::int64_t>(fm.held, 1));
+    c.peakRatio = static_cast<double>(dm.peak) / static_cast<double>(std::max<std::int64_t>(fm.peak, 1));
   }
   return c;
 }
@@ -255,6 +318,9 @@ SortBenchmarkReport runSortBenchmark(const SortBenchmarkConfig& config,
     throw InvalidArgumentError("bench sort: --n must be in [2, 1024], got " + std::to_string(config.n));
   }
   if (config.repeats < 1) throw InvalidArgumentError("bench sort: --repeats must be at least 1");
+  if (!(config.minSeconds >= 0 && config.minSeconds <= 600)) {
+    throw InvalidArgumentError("bench sort: --min-time must be in [0, 600] seconds");
+  }
   if (!(config.steepness > 0)) throw InvalidArgumentError("bench sort: --steepness must be positive");
   MemoryProbe probe;
   if (config.device == "cuda") {
@@ -316,7 +382,8 @@ std::string sortBenchmarkJson(const SortBenchmarkConfig& config, const SortBench
                  {"network", sortNetworkName(config.network)},
                  {"relaxation", sortRelaxationName(config.relaxation)},
                  {"steepness", config.steepness},
-                 {"repeats", config.repeats}};
+                 {"repeats", config.repeats},
+                 {"min_time_s", config.minSeconds}};
   if (!report.cases.empty()) {
     const SortBenchmarkCase& main = report.cases.front();
     if (main.dense) {

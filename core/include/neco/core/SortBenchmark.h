@@ -19,7 +19,14 @@ struct SortBenchmarkConfig {
   SortNetworkKind network = SortNetworkKind::Bitonic;
   SortRelaxation relaxation = SortRelaxation::Cauchy;
   double steepness = 100.0;
-  int repeats = 5;           ///< timed runs per measurement (the minimum is reported), after one warm-up
+  int repeats = 5;           ///< at least this many timed runs per measurement, after one warm-up
+  /// ... and more until the timed runs add up to this many seconds (at most kMaxRuns): a fast
+  /// measurement then samples as long a stretch of a noisy machine as a slow one. The minimum is
+  /// reported (what the code costs when nothing else interferes). With the dense baseline the two
+  /// are interleaved: each of `repeats` rounds times the dense op once, then the fused op for
+  /// minSeconds / repeats, so both minimums come from the same stretch of time.
+  double minSeconds = 1.0;
+  static constexpr int kMaxRuns = 1000;
   bool dense = true;         ///< also run the dense baseline (slow: ~n^2 k per layer and row)
   bool sweep = false;        ///< add a sweep over rows and n after the main shape
   std::string device = "cpu";  ///< "cpu" or "cuda"
