@@ -1,0 +1,62 @@
+#pragma once
+// NeCo's loss (METHOD.md §2.4): for every global crop c and every other crop v, RoI-align the teacher's
+// map of c and the student's map of v to the same K x K region (their intersection), pick K^2
+// reference patches per image, sort each source patch's similarities to the references with the
+// student's and the teacher's steepness, and take the cross-entropy teacher -> student over the rank
+// axis. subloss(c, v) = mean over (image, reference, source patch) of -sum_r q log p;
+// loss_c = mean over v != c; loss = mean over c. Gradient flows only into the student maps.
+//
+// The sorts and the cross-entropy are the fused op (sort/FusedSort.h): neither B K^2 x K^2 x K^2
+// permutation tensor is materialised. The log is floored at `logFloor` (the reference has no floor;
+// see docs/SORTING.md: the loss is unchanged where p > floor).
+
+#include "sort/Relaxation.h"
+#include "sort/SortingNetwork.h"
+
+#include <ATen/core/Tensor.h>
+
+#include <functional>
+#include <vector>
+
+namespace neco::train {
+
+enum class SimilarityKind { Cosine, Euclidean };
+
+struct NecoLossConfig {
+  int roiSize = 7;         ///< K
+  int patchSize = 14;      ///< boxes arrive in crop pixels; RoI-Align works in tokens (box / patch)
+  sort::NetworkKind network = sort::NetworkKind::Bitonic;
+  sort::SortOptions student{sort::Relaxation::Cauchy, 100.0, 0.25};
+  sort::SortOptions teacher{sort::Relaxation::Cauchy, 100.0, 0.25};
+  SimilarityKind similarity = SimilarityKind::Cosine;
+  double logFloor = 1e-12;
+};
+
+/// Reference patches for the pair (c, v): (B, K^2, C) rows; `teacherAligned` is the teacher's aligned
+/// region of that pair, (B, C, K, K), for the in-batch strategy.
+using ReferenceSource = std::function<at::Tensor(int c, int v, const at::Tensor& teacherAligned)>;
+
+struct NecoLossInputs {
+  std::vector<at::Tensor> studentMaps;  ///< per crop v: (B, C, h_v, w_v), globals first
+  std::vector<at::Tensor> teacherMaps;  ///< per global crop c: (B, C, h, w)
+  at::Tensor inGlobal;                  ///< (B, G, V, 4): intersection(c, v) in global crop c's pixels
+  at::Tensor inCrop;                    ///< (B, V, G, 4): the same in crop v's pixels
+};
+
+struct NecoLossResult {
+  at::Tensor loss;                       ///< scalar, differentiable in the student maps
+  std::vector<std::vector<double>> sub;  ///< sub[c][v]: each subloss (v == c left at 0), for monitoring
+};
+
+/// Throws InvalidArgumentError for inconsistent shapes (naming the tensor).
+NecoLossResult necoLoss(const NecoLossInputs& inputs, const ReferenceSource& references, const NecoLossConfig& config);
+
+/// The in-batch references of the reference code: the teacher's aligned patches of the whole batch,
+/// (B K^2, C) in (image, y, x) order, randomly permuted, as (B, K^2, C).
+at::Tensor batchReferences(const at::Tensor& teacherAligned, const at::Generator& generator = {});
+
+/// Per-row similarities of sources (B, M, C) to references (B, N, C) -> (B M, N): cosine of the
+/// normalised rows, or the euclidean distance.
+at::Tensor patchSimilarities(const at::Tensor& sources, const at::Tensor& references, SimilarityKind kind);
+
+}  // namespace neco::train
