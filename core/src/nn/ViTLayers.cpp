@@ -91,21 +91,23 @@ namespace {
 
 // DINOv2 drop_add_residual_stochastic_depth: the residual is computed for a random subset of
 // int(B * (1 - rate)) samples only and added with scale B / subset.
-at::Tensor addResidualOnSubset(const at::Tensor& x, double rate, const std::function<at::Tensor(const at::Tensor&)>& f) {
+at::Tensor addResidualOnSubset(const at::Tensor& x, double rate, const c10::optional<at::Generator>& generator,
+                               const std::function<at::Tensor(const at::Tensor&)>& f) {
   const auto B = x.size(0);
   const auto subset = std::max<int64_t>(static_cast<int64_t>(static_cast<double>(B) * (1.0 - rate)), 1);
-  const auto index = at::randperm(B, at::TensorOptions().dtype(at::kLong).device(x.device())).slice(0, 0, subset);
+  const auto index =
+      at::randperm(B, generator, at::TensorOptions().dtype(at::kLong)).to(x.device()).slice(0, 0, subset);
   const auto residual = f(x.index_select(0, index)).flatten(1).to(x.dtype());
   const double scale = static_cast<double>(B) / static_cast<double>(subset);
   return at::index_add(x.flatten(1), 0, index, residual, scale).view_as(x);
 }
 
 // Per-sample DropPath: keep each sample's branch with probability 1 - rate, rescaled by 1 / keep.
-at::Tensor dropPath(const at::Tensor& branch, double rate) {
+at::Tensor dropPath(const at::Tensor& branch, double rate, const c10::optional<at::Generator>& generator) {
   const double keep = 1.0 - rate;
   std::vector<int64_t> shape(static_cast<std::size_t>(branch.dim()), 1);
   shape[0] = branch.size(0);
-  const auto mask = at::empty(shape, branch.options()).bernoulli_(keep);
+  const auto mask = at::empty(shape, branch.options().device(at::kCPU)).bernoulli_(keep, generator).to(branch.device());
   return branch * mask / keep;
 }
 
@@ -114,12 +116,12 @@ at::Tensor dropPath(const at::Tensor& branch, double rate) {
 at::Tensor BlockImpl::forward(const at::Tensor& x) {
   const double rate = dropPathRate_;
   if (is_training() && rate > 0.1) {  // NOTE: the same threshold as DINOv2's Block.forward
-    auto y = addResidualOnSubset(x, rate, [this](const at::Tensor& t) { return attentionBranch(t); });
-    return addResidualOnSubset(y, rate, [this](const at::Tensor& t) { return mlpBranch(t); });
+    auto y = addResidualOnSubset(x, rate, generator_, [this](const at::Tensor& t) { return attentionBranch(t); });
+    return addResidualOnSubset(y, rate, generator_, [this](const at::Tensor& t) { return mlpBranch(t); });
   }
   if (is_training() && rate > 0.0) {
-    auto y = x + dropPath(attentionBranch(x), rate);
-    return y + dropPath(mlpBranch(y), rate);
+    auto y = x + dropPath(attentionBranch(x), rate, generator_);
+    return y + dropPath(mlpBranch(y), rate, generator_);
   }
   auto y = x + attentionBranch(x);
   return y + mlpBranch(y);

@@ -4,7 +4,9 @@
 
 #include "nn/ViTConfig.h"
 
+#include <ATen/core/Generator.h>
 #include <ATen/core/Tensor.h>
+#include <c10/util/Optional.h>
 #include <torch/nn/cloneable.h>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/conv.h>
@@ -76,6 +78,8 @@ class BlockImpl : public torch::nn::Module {
   at::Tensor attentionBranch(const at::Tensor& x);
   at::Tensor mlpBranch(const at::Tensor& x);
   double dropPathRate() const noexcept { return dropPathRate_; }
+  /// Where stochastic depth draws its randomness (a CPU generator); none: LibTorch's default one.
+  void setGenerator(c10::optional<at::Generator> generator) { generator_ = std::move(generator); }
 
   torch::nn::LayerNorm norm1{nullptr}, norm2{nullptr};
   Attention attn{nullptr};
@@ -85,6 +89,7 @@ class BlockImpl : public torch::nn::Module {
 
  private:
   double dropPathRate_;
+  c10::optional<at::Generator> generator_;
 };
 TORCH_MODULE(Block);
 

@@ -31,6 +31,10 @@ VisionTransformerImpl::VisionTransformerImpl(ViTConfig config) : config_(std::mo
   norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({D}).eps(config_.layerNormEps)));
 }
 
+void VisionTransformerImpl::setDropPathGenerator(const c10::optional<at::Generator>& generator) {
+  for (const auto& block : *blocks) block->as<BlockImpl>()->setGenerator(generator);
+}
+
 void VisionTransformerImpl::initialiseRandom(std::uint64_t seed) {
   torch::NoGradGuard noGrad;
   auto generator = at::make_generator<at::CPUGeneratorImpl>(seed);

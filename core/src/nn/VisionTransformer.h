@@ -52,6 +52,9 @@ class VisionTransformerImpl : public torch::nn::Module {
   /// Selects the interpolation used for grids other than the trained one (per checkpoint family).
   void setInterpolation(PosEmbedInterpolation mode) noexcept { config_.interpolation = mode; }
   std::int64_t parameterCount() const;
+  /// Every block's stochastic depth draws from `generator` (so a training run can own and
+  /// checkpoint that randomness); none: LibTorch's default generator.
+  void setDropPathGenerator(const c10::optional<at::Generator>& generator);
 
   PatchEmbed patchEmbed{nullptr};
   at::Tensor clsToken, posEmbed, registerTokens, maskToken;

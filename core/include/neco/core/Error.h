@@ -8,7 +8,8 @@
 //   ├── FormatError              a file exists but its contents are malformed (path + reason)
 //   ├── UnsupportedError         valid input this build or version cannot handle
 //   ├── GpuError                 a CUDA kernel reported a failure status
-//   └── NetworkError             a download failed: offline, refused, HTTP error, checksum mismatch
+//   ├── NetworkError             a download failed: offline, refused, HTTP error, checksum mismatch
+//   └── TrainingError            training cannot go on (e.g. K consecutive non-finite steps)
 
 #include <filesystem>
 #include <stdexcept>
@@ -57,6 +58,11 @@ class GpuError : public Error {
 };
 
 class NetworkError : public Error {
+ public:
+  using Error::Error;
+};
+
+class TrainingError : public Error {
  public:
   using Error::Error;
 };

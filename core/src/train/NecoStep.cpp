@@ -1,0 +1,182 @@
+#include "train/NecoStep.h"
+
+#include "neco/core/Error.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <chrono>
+#include <cmath>
+#include <string>
+
+namespace neco::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double msSince(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+/// Runs `net` on the crops, batching crops of equal size together (the reference batches the global
+/// crops and the local crops) -> one (B, C, h, w) map per crop, in crop order.
+std::vector<at::Tensor> mapsOf(NecoNetworkImpl& net, const std::vector<at::Tensor>& crops) {
+  std::vector<at::Tensor> maps(crops.size());
+  std::size_t begin = 0;
+  while (begin < crops.size()) {
+    std::size_t end = begin + 1;
+    while (end < crops.size() && crops[end].sizes().equals(crops[begin].sizes())) ++end;
+    std::vector<at::Tensor> group(crops.begin() + static_cast<std::ptrdiff_t>(begin), crops.begin() + static_cast<std::ptrdiff_t>(end));
+    const at::Tensor out = net.forward(at::cat(group, 0));
+    const auto parts = out.chunk(static_cast<int64_t>(end - begin), 0);
+    for (std::size_t i = begin; i < end; ++i) maps[i] = parts[i - begin];
+    begin = end;
+  }
+  return maps;
+}
+
+std::vector<torch::optim::OptimizerParamGroup> adamwGroups(const ParameterGroups& g) {
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  for (const auto& params : g.groups) {
+    // every group is kept (possibly empty) so that group i is always the reference's group i
+    groups.emplace_back(params, std::make_unique<torch::optim::AdamWOptions>(1e-3));
+  }
+  return groups;
+}
+
+void checkBatch(const NecoBatch& b, int globals) {
+  const auto V = static_cast<int64_t>(b.crops.size());
+  if (V <= globals || globals < 1) {
+    throw InvalidArgumentError("NeCo step: need " + std::to_string(globals) + " global crops and at least one other");
+  }
+  for (const at::Tensor& c : b.crops) {
+    if (c.dim() != 4 || c.size(1) != 3 || c.size(0) != b.crops[0].size(0)) {
+      throw InvalidArgumentError("NeCo step: every crop must be (B, 3, S, S) with the same B");
+    }
+  }
+}
+
+}  // namespace
+
+NecoStep::NecoStep(const nn::ViTConfig& backbone, StepConfig config) : config_(std::move(config)) {
+  nn::ViTConfig studentConfig = backbone, teacherConfig = backbone;
+  studentConfig.dropPathRate = config_.studentDropPath;
+  teacherConfig.dropPathRate = 0.0;
+  // The reference builds the teacher first; both backbones load the same weights, the heads differ.
+  teacher_ = NecoNetwork(teacherConfig, config_.head);
+  student_ = NecoNetwork(studentConfig, config_.head);
+  teacher_->backbone->initialiseRandom(config_.seed);
+  teacher_->initialiseHead(config_.seed + 1);
+  student_->backbone->initialiseRandom(config_.seed);
+  student_->initialiseHead(config_.seed + 2);
+  for (auto& p : teacher_->parameters()) p.set_requires_grad(false);
+  teacher_->eval();
+  student_->train();
+  optimizer_ = std::make_unique<torch::optim::AdamW>(adamwGroups(parameterGroups(*student_, config_.trainableBlocks)),
+                                                     torch::optim::AdamWOptions(1e-3));
+  if (config_.useQueue) {
+    queue_ = std::make_unique<ReferenceQueue>(2, config_.queueLength, config_.head.out, config_.exactQueueFill);
+  }
+  generator_ = at::make_generator<at::CPUGeneratorImpl>(config_.seed + 3);
+  dropPathGenerator_ = at::make_generator<at::CPUGeneratorImpl>(config_.seed + 4);
+  student_->backbone->setDropPathGenerator(dropPathGenerator_);
+}
+
+void NecoStep::updateQueue(const std::vector<at::Tensor>& teacherMaps) {
+  for (std::size_t c = 0; c < teacherMaps.size() && c < 2; ++c) {
+    const at::Tensor& m = teacherMaps[c];
+    const at::Tensor rows = m.permute({0, 2, 3, 1}).reshape({-1, m.size(1)});  // (b, y, x) order
+    const std::int64_t n = std::min<std::int64_t>({config_.queueRowsPerImage * m.size(0), config_.queueLength, rows.size(0)});
+    const at::Tensor pick = at::randperm(rows.size(0), generator_, at::TensorOptions().dtype(at::kLong)).slice(0, 0, n);
+    queue_->push(static_cast<int>(c), rows.index_select(0, pick));
+  }
+}
+
+at::Tensor NecoStep::referencesFor(int crop, const at::Tensor& teacherAligned, std::int64_t batch) {
+  const std::int64_t M = teacherAligned.size(2) * teacherAligned.size(3);
+  if (queue_ && crop < 2 && queue_->filled(crop) > 0) {
+    if (batch * M > config_.queueLength) {
+      throw InvalidArgumentError("NeCo step: queue_length " + std::to_string(config_.queueLength) +
+                                 " is smaller than the " + std::to_string(batch * M) +
+                                 " references a crop pair needs (batch x K^2)");
+    }
+    return queue_->sample(crop, batch * M, generator_).reshape({batch, M, -1});
+  }
+  return batchReferences(teacherAligned, generator_);
+}
+
+StepReport NecoStep::step(const NecoBatch& batch) {
+  const int G = static_cast<int>(batch.inGlobal.size(1));
+  checkBatch(batch, G);
+  StepReport report;
+  report.step = step_;
+  report.hyper = hyperParametersAt(config_.schedule, step_);
+  const std::int64_t B = batch.crops[0].size(0);
+
+  auto t0 = Clock::now();
+  std::vector<at::Tensor> teacherMaps;
+  {
+    at::NoGradGuard noGrad;
+    teacherMaps = mapsOf(*teacher_, std::vector<at::Tensor>(batch.crops.begin(), batch.crops.begin() + G));
+  }
+  const std::vector<at::Tensor> studentMaps = mapsOf(*student_, batch.crops);
+  if (queue_) {
+    at::NoGradGuard noGrad;
+    updateQueue(teacherMaps);  // before the loss, as the reference
+  }
+  report.forwardMs = msSince(t0);
+
+  t0 = Clock::now();
+  const NecoLossInputs inputs{studentMaps, teacherMaps, batch.inGlobal, batch.inCrop};
+  const NecoLossResult loss = necoLoss(
+      inputs, [&](int c, int, const at::Tensor& aligned) { return referencesFor(c, aligned, B); }, config_.loss);
+  report.loss = loss.loss.item<double>();
+  report.lossMs = msSince(t0);
+
+  optimizer_->zero_grad();
+  bool finite = std::isfinite(report.loss);
+  if (finite) {
+    t0 = Clock::now();
+    loss.loss.backward();
+    double sq = 0;
+    for (const at::Tensor& p : student_->parameters()) {
+      if (p.grad().defined()) sq += p.grad().to(at::kDouble).pow(2).sum().item<double>();
+    }
+    report.gradNorm = std::sqrt(sq);
+    finite = std::isfinite(report.gradNorm);
+    report.backwardMs = msSince(t0);
+  }
+  ++step_;
+  if (!finite) {
+    optimizer_->zero_grad();
+    report.skipped = true;
+    ++skipped_;
+    if (++nonFiniteRun_ >= config_.maxConsecutiveNonFinite) {
+      throw TrainingError("training stopped: " + std::to_string(nonFiniteRun_) +
+                          " consecutive steps with a non-finite loss or gradient (last at step " +
+                          std::to_string(report.step) + "); lower the learning rate or check the data");
+    }
+    return report;
+  }
+  nonFiniteRun_ = 0;
+  if (config_.gradClipNorm && report.gradNorm > *config_.gradClipNorm) {
+    at::NoGradGuard noGrad;
+    const double scale = *config_.gradClipNorm / (report.gradNorm + 1e-6);
+    for (const at::Tensor& p : student_->parameters()) {
+      if (p.grad().defined()) p.grad().mul_(scale);
+    }
+  }
+  t0 = Clock::now();
+  emaUpdate(*teacher_, *student_, report.hyper.momentum);  // the student before this step's update
+  report.emaMs = msSince(t0);
+  t0 = Clock::now();
+  auto& groups = optimizer_->param_groups();
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    auto& o = static_cast<torch::optim::AdamWOptions&>(groups[i].options());
+    o.lr(i < 2 ? report.hyper.lrBackbone : report.hyper.lrHead);
+    o.weight_decay(i % 2 == 0 ? report.hyper.weightDecay : 0.0);
+  }
+  optimizer_->step();
+  report.optimizerMs = msSince(t0);
+  return report;
+}
+
+}  // namespace neco::train

@@ -1,0 +1,94 @@
+#pragma once
+// One NeCo optimisation step (METHOD.md §2.4-2.6) on an already augmented batch: teacher forward on
+// the global crops (no autograd), student forward on every crop, queue update, the loss, then -- only
+// when the loss and every gradient are finite -- the EMA teacher update and the AdamW step with this
+// step's scheduled lr and weight decay. The pure computation a trainer loop (data, checkpoints,
+// signals, callbacks) drives; it owns the networks, the optimizer, the queue and the step's RNG.
+//
+// Order, as the reference does it: the EMA uses the student *before* this step's update (a one-step
+// lag); gradient clipping, when enabled, acts on this step's gradients (the reference would clip stale
+// ones). Non-finite loss or gradients: the step is skipped before the EMA and the optimizer, counted,
+// and after `maxConsecutiveNonFinite` in a row step() throws TrainingError.
+
+#include "train/NecoLoss.h"
+#include "train/NecoModel.h"
+#include "train/ReferenceQueue.h"
+#include "train/Schedules.h"
+
+#include <ATen/core/Generator.h>
+#include <ATen/core/Tensor.h>
+#include <torch/optim/adamw.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace neco::train {
+
+struct NecoBatch {
+  std::vector<at::Tensor> crops;  ///< per crop (B, 3, S_v, S_v), normalised; the global crops first
+  at::Tensor inGlobal;            ///< (B, G, V, 4) intersection boxes in global crop pixels
+  at::Tensor inCrop;              ///< (B, V, G, 4) the same in each crop's pixels
+};
+
+struct StepConfig {
+  NecoLossConfig loss;
+  ScheduleConfig schedule;
+  HeadConfig head;
+  double studentDropPath = 0.1;        ///< the reference's hard-coded rate (teacher: 0)
+  bool useQueue = true;                ///< is_queue_usable
+  std::int64_t queueLength = 8192;
+  int queueRowsPerImage = 10;          ///< n = min(10 B, queueLength) teacher rows pushed per crop and step
+  bool exactQueueFill = false;         ///< see ReferenceQueue
+  std::optional<double> gradClipNorm;  ///< grad_norm_clipping (null: off)
+  std::optional<std::vector<int>> trainableBlocks;
+  int maxConsecutiveNonFinite = 10;
+  std::uint64_t seed = 400;
+};
+
+struct StepReport {
+  std::int64_t step = 0;        ///< the step just run (0-based)
+  double loss = 0;              ///< NaN/inf when skipped for that reason
+  bool skipped = false;
+  double gradNorm = 0;          ///< before clipping
+  StepHyperParameters hyper;    ///< what the optimizer and the EMA used
+  double forwardMs = 0, lossMs = 0, backwardMs = 0, optimizerMs = 0, emaMs = 0;
+};
+
+class NecoStep {
+ public:
+  /// Student and teacher start from `backbone` (random init from the seed unless weights are loaded
+  /// afterwards); the two heads are initialised independently, as the reference does.
+  NecoStep(const nn::ViTConfig& backbone, StepConfig config);
+
+  /// Runs step number step() and advances it. Throws InvalidArgumentError for a malformed batch,
+  /// TrainingError after maxConsecutiveNonFinite skipped steps in a row.
+  StepReport step(const NecoBatch& batch);
+
+  std::int64_t stepIndex() const noexcept { return step_; }
+  int consecutiveNonFinite() const noexcept { return nonFiniteRun_; }
+  std::int64_t skippedSteps() const noexcept { return skipped_; }
+  NecoNetwork& student() noexcept { return student_; }
+  at::Generator& generator() noexcept { return generator_; }
+  at::Generator& dropPathGenerator() noexcept { return dropPathGenerator_; }
+  NecoNetwork& teacher() noexcept { return teacher_; }
+  ReferenceQueue* queue() noexcept { return queue_.get(); }
+  torch::optim::AdamW& optimizer() noexcept { return *optimizer_; }
+  const StepConfig& config() const noexcept { return config_; }
+
+ private:
+  at::Tensor referencesFor(int crop, const at::Tensor& teacherAligned, std::int64_t batch);
+  void updateQueue(const std::vector<at::Tensor>& teacherMaps);
+
+  StepConfig config_;
+  NecoNetwork student_{nullptr}, teacher_{nullptr};
+  std::unique_ptr<torch::optim::AdamW> optimizer_;
+  std::unique_ptr<ReferenceQueue> queue_;
+  at::Generator generator_;          // references, queue picks
+  at::Generator dropPathGenerator_;  // the student's stochastic depth
+  std::int64_t step_ = 0, skipped_ = 0;
+  int nonFiniteRun_ = 0;
+};
+
+}  // namespace neco::train

@@ -1,0 +1,152 @@
+#include "NecoTest.h"
+#include "neco/core/Error.h"
+#include "train/CropGeometry.h"
+#include "train/NecoStep.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+
+using namespace neco::train;
+
+namespace {
+
+constexpr int kGlobal = 56, kLocal = 28;  // 4 x 4 and 2 x 2 tokens of the tiny ViT (patch 14)
+
+/// A batch cut from smooth random images with the real crop geometry: each crop is the image region
+/// resized bilinearly to its output side.
+NecoBatch makeBatch(std::uint64_t seed, int B = 2) {
+  MultiCropConfig mc;
+  mc.globalSize = kGlobal;
+  mc.localSize = kLocal;
+  mc.localCrops = 2;
+  const int G = 2, V = 4;
+  at::manual_seed(static_cast<std::uint64_t>(seed));
+  NecoBatch batch;
+  batch.inGlobal = at::zeros({B, G, V, 4}, at::kDouble);
+  batch.inCrop = at::zeros({B, V, G, 4}, at::kDouble);
+  std::vector<std::vector<at::Tensor>> perCrop(V);
+  for (int b = 0; b < B; ++b) {
+    const at::Tensor image = at::upsample_bilinear2d(at::randn({1, 3, 12, 15}), {160, 200}, false);
+    CropRng rng = CropRng::forSample(seed, 0, static_cast<std::uint64_t>(b));
+    const CropLayout L = sampleCropLayout(200, 160, mc, rng);
+    for (int v = 0; v < V; ++v) {
+      const PixelBox& c = L.crops[static_cast<std::size_t>(v)];
+      const at::Tensor region = image.slice(2, c.top, c.bottom()).slice(3, c.left, c.right());
+      const int S = L.sizes[static_cast<std::size_t>(v)];
+      perCrop[static_cast<std::size_t>(v)].push_back(at::upsample_bilinear2d(region, {S, S}, false));
+      for (int g = 0; g < G; ++g) {
+        const RelativeBox a = L.inGlobal[static_cast<std::size_t>(g) * V + v], r = L.inCrop[static_cast<std::size_t>(v) * G + g];
+        for (int k = 0; k < 4; ++k) {
+          batch.inGlobal[b][g][v][k] = a[static_cast<std::size_t>(k)];
+          batch.inCrop[b][v][g][k] = r[static_cast<std::size_t>(k)];
+        }
+      }
+    }
+  }
+  for (auto& crops : perCrop) batch.crops.push_back(at::cat(crops, 0));
+  return batch;
+}
+
+StepConfig tinyConfig() {
+  StepConfig c;
+  c.head = HeadConfig{64, 32};
+  c.schedule.totalSteps = 100;
+  c.queueLength = 128;
+  c.queueRowsPerImage = 10;
+  c.seed = 7;
+  return c;
+}
+
+at::Tensor flatWeights(NecoNetworkImpl& net) {
+  std::vector<at::Tensor> all;
+  for (const auto& p : net.parameters()) all.push_back(p.detach().flatten());
+  return at::cat(all);
+}
+
+}  // namespace
+
+NECO_TEST(NecoStep, stepsUpdateStudentTeacherQueueAndSchedule) {
+  NecoStep trainer(neco::nn::ViTConfig::tiny(), tinyConfig());
+  const at::Tensor teacher0 = flatWeights(*trainer.teacher()), student0 = flatWeights(*trainer.student());
+  const NecoBatch batch = makeBatch(1);
+  const StepReport r0 = trainer.step(batch);
+  NECO_CHECK(std::isfinite(r0.loss) && r0.loss > 0 && !r0.skipped && r0.gradNorm > 0);
+  NECO_CHECK_NEAR(r0.hyper.lrHead, 1e-4, 1e-18);  // step 0 of the cosine
+  NECO_CHECK_EQ(trainer.queue()->filled(0), 40);  // 2 crops x min(10 B, ...) = 2 x 20, the shared counter
+  // The EMA ran on the student *before* its update: the teacher moved towards the initial student.
+  const at::Tensor teacher1 = flatWeights(*trainer.teacher()), student1 = flatWeights(*trainer.student());
+  NECO_CHECK(teacher1.allclose(0.9995 * teacher0 + 0.0005 * student0, 1e-6, 1e-7));
+  NECO_CHECK(!student1.equal(student0));
+  const StepReport r1 = trainer.step(makeBatch(2));
+  NECO_CHECK_EQ(r1.step, 1);
+  NECO_CHECK(r1.hyper.lrHead < r0.hyper.lrHead && r1.hyper.momentum > r0.hyper.momentum);
+  NECO_CHECK_EQ(trainer.stepIndex(), 2);
+}
+
+NECO_TEST(NecoStep, sameSeedSameBatchesGiveBitIdenticalRuns) {
+  NecoStep a(neco::nn::ViTConfig::tiny(), tinyConfig()), b(neco::nn::ViTConfig::tiny(), tinyConfig());
+  for (int i = 0; i < 3; ++i) {
+    const NecoBatch batch = makeBatch(10 + static_cast<std::uint64_t>(i));
+    NECO_CHECK_EQ(a.step(batch).loss, b.step(batch).loss);
+  }
+  NECO_CHECK(flatWeights(*a.student()).equal(flatWeights(*b.student())));
+  NECO_CHECK(flatWeights(*a.teacher()).equal(flatWeights(*b.teacher())));
+}
+
+NECO_TEST(NecoStep, nonFiniteStepsAreSkippedThenStopTheRun) {
+  StepConfig config = tinyConfig();
+  config.maxConsecutiveNonFinite = 3;
+  NecoStep trainer(neco::nn::ViTConfig::tiny(), config);
+  trainer.step(makeBatch(3));
+  NecoBatch poisoned = makeBatch(4);
+  poisoned.crops[2][0][0][5][5] = std::nan("");
+  const at::Tensor student = flatWeights(*trainer.student()), teacher = flatWeights(*trainer.teacher());
+  for (int i = 0; i < 2; ++i) {
+    const StepReport r = trainer.step(poisoned);
+    NECO_CHECK(r.skipped);
+  }
+  // skipped before the EMA and the optimizer: nothing moved
+  NECO_CHECK(flatWeights(*trainer.student()).equal(student));
+  NECO_CHECK(flatWeights(*trainer.teacher()).equal(teacher));
+  NECO_CHECK_EQ(trainer.skippedSteps(), 2);
+  trainer.step(makeBatch(5));  // a good step resets the run
+  NECO_CHECK_EQ(trainer.consecutiveNonFinite(), 0);
+  trainer.step(poisoned);
+  trainer.step(poisoned);
+  NECO_CHECK_THROWS(neco::TrainingError, trainer.step(poisoned));
+}
+
+NECO_TEST(NecoStep, lossFallsOnAFixedBatch) {
+  StepConfig config = tinyConfig();
+  config.schedule.lrBackbone = 1e-4;
+  config.schedule.lrHead = 1e-3;
+  config.studentDropPath = 0.0;
+  config.useQueue = false;  // in-batch references: the target does not drift with the queue
+  NecoStep trainer(neco::nn::ViTConfig::tiny(), config);
+  const NecoBatch batch = makeBatch(6);
+  double first = 0, last = 0;
+  for (int i = 0; i < 12; ++i) {
+    const double loss = trainer.step(batch).loss;
+    if (i == 0) first = loss;
+    last = loss;
+  }
+  std::printf("  loss %.4f -> %.4f over 12 steps\n", first, last);
+  NECO_CHECK(last < first);
+}
+
+NECO_TEST(NecoStep, rejectsMalformedBatches) {
+  NecoStep trainer(neco::nn::ViTConfig::tiny(), tinyConfig());
+  NecoBatch batch = makeBatch(8);
+  batch.crops.resize(2);  // only the global crops
+  batch.inGlobal = batch.inGlobal.slice(2, 0, 2);
+  batch.inCrop = batch.inCrop.slice(1, 0, 2);
+  NECO_CHECK_THROWS(neco::InvalidArgumentError, trainer.step(batch));
+  NecoBatch bad = makeBatch(9);
+  bad.crops[3] = at::zeros({2, 1, kLocal, kLocal});
+  NECO_CHECK_THROWS(neco::InvalidArgumentError, trainer.step(bad));
+  StepConfig small = tinyConfig();
+  small.queueLength = 64;  // fewer than the 2 x 49 references a crop pair needs
+  NecoStep tooSmall(neco::nn::ViTConfig::tiny(), small);
+  NECO_CHECK_THROWS(neco::InvalidArgumentError, tooSmall.step(makeBatch(8)));
+}
