@@ -38,8 +38,9 @@ void NecoNetworkImpl::initialiseHead(std::uint64_t seed) {
     if (p.dim() == 1) {
       p.zero_();
     } else {
+      // trunc_normal_(std=0.02) truncates at the default absolute bounds [-2, 2] (100 sigma): a plain
+      // normal draw is the same distribution.
       p.normal_(0.0, 0.02, generator);
-      p.clamp_(-0.04, 0.04);
     }
   }
 }

@@ -33,7 +33,7 @@ class NecoNetworkImpl : public torch::nn::Module {
   /// The head alone on (..., D) rows -> (..., out), L2-normalised.
   at::Tensor project(const at::Tensor& rows);
 
-  /// Head init as the reference: trunc-normal(0.02) weights, zero biases, from `seed`.
+  /// Head init as the reference: trunc_normal_(std 0.02) weights, zero biases, from `seed`.
   void initialiseHead(std::uint64_t seed);
 
   nn::VisionTransformer backbone{nullptr};
