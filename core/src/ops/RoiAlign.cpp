@@ -110,7 +110,7 @@ void checkInputs(const at::Tensor& input, const at::Tensor& boxes, const RoiAlig
     throw InvalidArgumentError("roiAlign: boxes must be (R, 5) [image, x1, y1, x2, y2], got " + shape(boxes));
   }
   if (!input.device().is_cpu() || !boxes.device().is_cpu()) {
-    throw UnsupportedError("roiAlign: only CPU tensors are supported (the training loop aligns on the CPU twin)");
+    throw UnsupportedError("roiAlign: only CPU tensors are supported in this version (no CUDA kernel yet)");
   }
   if (input.scalar_type() != boxes.scalar_type() ||
       (input.scalar_type() != at::kFloat && input.scalar_type() != at::kDouble)) {
@@ -175,7 +175,9 @@ void backwardKernel(const at::Tensor& gradOut, const at::Tensor& boxes, const Ro
           const T gb = bins[bin];
           const Tap<T>* t = taps.taps.data() + bin * taps.perBin;
           for (int s = 0; s < taps.perBin; ++s) {
-            for (int k = 0; k < 4; ++k) plane[t[s].offset[k]] += t[s].weight[k] * gb;
+            for (int k = 0; k < 4; ++k) {
+              if (t[s].weight[k] != T(0)) plane[t[s].offset[k]] += t[s].weight[k] * gb;  // as torchvision: out-of-range samples add nothing
+            }
           }
         }
       }

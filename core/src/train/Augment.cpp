@@ -126,11 +126,12 @@ at::Tensor applyPhotometric(const at::Tensor& rgb, const PhotometricDraw& d) {
   at::Tensor img = rgb;
   if (d.jitter) {
     for (int op : d.order) {
+      // an operation whose range is empty (strength 0) is skipped, as torchvision skips it
       switch (op) {
-        case 0: img = adjustBrightness(img, d.brightness); break;
-        case 1: img = adjustContrast(img, d.contrast); break;
-        case 2: img = adjustSaturation(img, d.saturation); break;
-        default: img = adjustHue(img, d.hue); break;
+        case 0: if (d.brightness != 1.0) img = adjustBrightness(img, d.brightness); break;
+        case 1: if (d.contrast != 1.0) img = adjustContrast(img, d.contrast); break;
+        case 2: if (d.saturation != 1.0) img = adjustSaturation(img, d.saturation); break;
+        default: if (d.hue != 0.0) img = adjustHue(img, d.hue); break;
       }
     }
   }

@@ -44,7 +44,9 @@ NecoBatch collate(const std::vector<SampleCrops>& samples) {
   auto crop = batch.inCrop.accessor<double, 4>();
   for (int64_t b = 0; b < B; ++b) {
     const SampleCrops& s = samples[static_cast<std::size_t>(b)];
-    if (s.crops.size() != V || s.layout.globalCount != G) {
+    bool sameSizes = s.crops.size() == V && s.layout.globalCount == G;
+    for (std::size_t v = 0; sameSizes && v < V; ++v) sameSizes = s.crops[v].sizes().equals(samples[0].crops[v].sizes());
+    if (!sameSizes) {
       throw InvalidArgumentError("batch builder: samples with different crop layouts cannot share a batch");
     }
     for (int g = 0; g < G; ++g) {

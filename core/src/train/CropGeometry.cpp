@@ -130,8 +130,8 @@ CropLayout sampleCropLayout(std::int64_t width, std::int64_t height, const Multi
     const bool global = v < G;
     const double lo = global ? c.globalScaleLo : c.localScaleLo, hi = global ? c.globalScaleHi : c.localScaleHi;
     PixelBox crop = sampleResizedCrop(width, height, lo, hi, rng);
-    // NOTE: every earlier global crop must be overlapped; the second global crop needs twice as much.
-    const std::int64_t need = v == 1 && G > 1 ? 2 * threshold : threshold;
+    // NOTE: every earlier global crop must be overlapped; global crops need twice as much as locals.
+    const std::int64_t need = v < G ? 2 * threshold : threshold;
     auto overlapsEnough = [&](const PixelBox& box) {
       for (int g = 0; g < std::min(v, G); ++g) {
         if (intersect(box, layout.crops[static_cast<std::size_t>(g)]).area() <= need) return false;

@@ -70,8 +70,7 @@ struct CropLayout {
 };
 
 /// Samples all crops of one image with the overlap rule: each crop after the first must overlap every
-/// earlier global crop by more than floor(W H minIntersection) pixels (twice that for the second
-/// global crop). Throws InvalidArgumentError for a bad config, or naming the image size when a crop
+/// earlier global crop by more than floor(W H minIntersection) pixels (twice that for a global crop). Throws InvalidArgumentError for a bad config, or naming the image size when a crop
 /// cannot satisfy the rule within maxOverlapRetries.
 CropLayout sampleCropLayout(std::int64_t width, std::int64_t height, const MultiCropConfig& config, CropRng& rng);
 

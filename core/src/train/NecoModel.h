@@ -50,7 +50,7 @@ struct ParameterGroups {
 
 /// The student's trainable parameters split into the four groups. `trainableBlocks`: when set, only
 /// these backbone blocks (by index) train and every other backbone parameter is frozen
-/// (requires_grad false); when empty, everything trains. Throws InvalidArgumentError for a block index
+/// (requires_grad false), so an empty list freezes the whole backbone; nullopt trains everything. Throws InvalidArgumentError for a block index
 /// outside the backbone.
 ParameterGroups parameterGroups(NecoNetworkImpl& student, const std::optional<std::vector<int>>& trainableBlocks = {});
 

@@ -57,6 +57,12 @@ void checkBatch(const NecoBatch& b, int globals) {
 }  // namespace
 
 NecoStep::NecoStep(const nn::ViTConfig& backbone, StepConfig config) : config_(std::move(config)) {
+  if (config_.schedule.totalSteps < 1) {
+    throw InvalidArgumentError("NeCo step: the schedule needs the run's total step count (iterations per epoch x epochs)");
+  }
+  if (config_.globalCrops < 1) throw InvalidArgumentError("NeCo step: need at least one global crop");
+  if (config_.useQueue && config_.queueLength < 1) throw InvalidArgumentError("NeCo step: queue_length must be >= 1");
+  config_.loss.patchSize = backbone.patchSize;  // boxes in pixels become token units with the backbone's patch
   nn::ViTConfig studentConfig = backbone, teacherConfig = backbone;
   studentConfig.dropPathRate = config_.studentDropPath;
   teacherConfig.dropPathRate = 0.0;
@@ -73,7 +79,8 @@ NecoStep::NecoStep(const nn::ViTConfig& backbone, StepConfig config) : config_(s
   optimizer_ = std::make_unique<torch::optim::AdamW>(adamwGroups(parameterGroups(*student_, config_.trainableBlocks)),
                                                      torch::optim::AdamWOptions(1e-3));
   if (config_.useQueue) {
-    queue_ = std::make_unique<ReferenceQueue>(2, config_.queueLength, config_.head.out, config_.exactQueueFill);
+    queue_ = std::make_unique<ReferenceQueue>(config_.globalCrops, config_.queueLength, config_.head.out,
+                                              config_.exactQueueFill);
   }
   generator_ = at::make_generator<at::CPUGeneratorImpl>(config_.seed + 3);
   dropPathGenerator_ = at::make_generator<at::CPUGeneratorImpl>(config_.seed + 4);
@@ -81,7 +88,7 @@ NecoStep::NecoStep(const nn::ViTConfig& backbone, StepConfig config) : config_(s
 }
 
 void NecoStep::updateQueue(const std::vector<at::Tensor>& teacherMaps) {
-  for (std::size_t c = 0; c < teacherMaps.size() && c < 2; ++c) {
+  for (std::size_t c = 0; c < teacherMaps.size(); ++c) {
     const at::Tensor& m = teacherMaps[c];
     const at::Tensor rows = m.permute({0, 2, 3, 1}).reshape({-1, m.size(1)});  // (b, y, x) order
     const std::int64_t n = std::min<std::int64_t>({config_.queueRowsPerImage * m.size(0), config_.queueLength, rows.size(0)});
@@ -92,7 +99,7 @@ void NecoStep::updateQueue(const std::vector<at::Tensor>& teacherMaps) {
 
 at::Tensor NecoStep::referencesFor(int crop, const at::Tensor& teacherAligned, std::int64_t batch) {
   const std::int64_t M = teacherAligned.size(2) * teacherAligned.size(3);
-  if (queue_ && crop < 2 && queue_->filled(crop) > 0) {
+  if (queue_ && queue_->filled(crop) > 0) {
     if (batch * M > config_.queueLength) {
       throw InvalidArgumentError("NeCo step: queue_length " + std::to_string(config_.queueLength) +
                                  " is smaller than the " + std::to_string(batch * M) +
@@ -104,7 +111,11 @@ at::Tensor NecoStep::referencesFor(int crop, const at::Tensor& teacherAligned, s
 }
 
 StepReport NecoStep::step(const NecoBatch& batch) {
-  const int G = static_cast<int>(batch.inGlobal.size(1));
+  const int G = config_.globalCrops;
+  if (batch.inGlobal.dim() != 4 || batch.inGlobal.size(1) != G) {
+    throw InvalidArgumentError("NeCo step: the batch's boxes must be (B, " + std::to_string(G) + ", V, 4) for " +
+                               std::to_string(G) + " global crops");
+  }
   checkBatch(batch, G);
   StepReport report;
   report.step = step_;
@@ -157,11 +168,22 @@ StepReport NecoStep::step(const NecoBatch& batch) {
     return report;
   }
   nonFiniteRun_ = 0;
-  if (config_.gradClipNorm && report.gradNorm > *config_.gradClipNorm) {
+  if (config_.gradClipNorm) {  // clip_grad_norm_ over the decayed groups, as the reference
     at::NoGradGuard noGrad;
-    const double scale = *config_.gradClipNorm / (report.gradNorm + 1e-6);
-    for (const at::Tensor& p : student_->parameters()) {
-      if (p.grad().defined()) p.grad().mul_(scale);
+    const auto& groups = optimizer_->param_groups();
+    double sq = 0;
+    for (std::size_t g : {std::size_t{0}, std::size_t{2}}) {
+      for (const at::Tensor& p : groups[g].params()) {
+        if (p.grad().defined()) sq += p.grad().to(at::kDouble).pow(2).sum().item<double>();
+      }
+    }
+    const double coef = *config_.gradClipNorm / (std::sqrt(sq) + 1e-6);
+    if (coef < 1.0) {
+      for (std::size_t g : {std::size_t{0}, std::size_t{2}}) {
+        for (const at::Tensor& p : groups[g].params()) {
+          if (p.grad().defined()) p.grad().mul_(coef);
+        }
+      }
     }
   }
   t0 = Clock::now();

@@ -7,7 +7,7 @@
 //
 // Order, as the reference does it: the EMA uses the student *before* this step's update (a one-step
 // lag); gradient clipping, when enabled, acts on this step's gradients (the reference would clip stale
-// ones). Non-finite loss or gradients: the step is skipped before the EMA and the optimizer, counted,
+// ones) and, like the reference, only on the weight-decayed parameters (groups 0 and 2). Non-finite loss or gradients: the step is skipped before the EMA and the optimizer, counted,
 // and after `maxConsecutiveNonFinite` in a row step() throws TrainingError.
 
 #include "train/NecoLoss.h"
@@ -44,6 +44,7 @@ struct StepConfig {
   std::optional<double> gradClipNorm;  ///< grad_norm_clipping (null: off)
   std::optional<std::vector<int>> trainableBlocks;
   int maxConsecutiveNonFinite = 10;
+  int globalCrops = 2;                 ///< G: one queue per global crop; batches must match
   std::uint64_t seed = 400;
 };
 
@@ -59,7 +60,9 @@ struct StepReport {
 class NecoStep {
  public:
   /// Student and teacher start from `backbone` (random init from the seed unless weights are loaded
-  /// afterwards); the two heads are initialised independently, as the reference does.
+  /// afterwards); the two heads are initialised independently, as the reference does. The loss's
+  /// patch size is taken from the backbone. Throws InvalidArgumentError for schedule.totalSteps < 1,
+  /// globalCrops < 1 or a queue shorter than one push.
   NecoStep(const nn::ViTConfig& backbone, StepConfig config);
 
   /// Runs step number step() and advances it. Throws InvalidArgumentError for a malformed batch,

@@ -39,7 +39,7 @@ void ReferenceQueue::push(int crop, const at::Tensor& rows) {
   if (n == 0) return;
   at::Tensor queue = rows_[crop];
   if (n < capacity_) queue.slice(0, n, capacity_).copy_(queue.slice(0, 0, capacity_ - n).clone());
-  queue.slice(0, 0, n).copy_(rows.slice(0, 0, n).to(rows_.scalar_type()));
+  queue.slice(0, 0, n).copy_(rows.slice(0, 0, n).detach().to(rows_.scalar_type()));
   // The reference advances one shared counter by n on every crop's push (see the header).
   for (std::size_t i = 0; i < filled_.size(); ++i) {
     if (!exactFill_ || static_cast<int>(i) == crop) filled_[i] = std::min(capacity_, filled_[i] + n);

@@ -15,7 +15,7 @@ namespace neco::train {
 double cosineSchedule(double start, double end, std::int64_t t, std::int64_t total);
 
 struct ScheduleConfig {
-  std::int64_t totalSteps = 1;     ///< T = iterations per epoch * epochs
+  std::int64_t totalSteps = 0;     ///< T = iterations per epoch * epochs (must be set; 0 is rejected)
   double lrBackbone = 1e-5;        ///< groups 0 and 1 start here
   double lrHead = 1e-4;            ///< groups 2 and 3
   double finalLr = 0.0;            ///< eta_min of the cosine annealing

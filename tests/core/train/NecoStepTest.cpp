@@ -149,4 +149,11 @@ NECO_TEST(NecoStep, rejectsMalformedBatches) {
   small.queueLength = 64;  // fewer than the 2 x 49 references a crop pair needs
   NecoStep tooSmall(neco::nn::ViTConfig::tiny(), small);
   NECO_CHECK_THROWS(neco::InvalidArgumentError, tooSmall.step(makeBatch(8)));
+  StepConfig noSchedule = tinyConfig();
+  noSchedule.schedule.totalSteps = 0;  // forgetting the run length would silently give lr 0
+  NECO_CHECK_THROWS(neco::InvalidArgumentError, NecoStep(neco::nn::ViTConfig::tiny(), noSchedule));
+  StepConfig threeGlobals = tinyConfig();
+  threeGlobals.globalCrops = 3;  // the batch has 2
+  NecoStep mismatched(neco::nn::ViTConfig::tiny(), threeGlobals);
+  NECO_CHECK_THROWS(neco::InvalidArgumentError, mismatched.step(makeBatch(8)));
 }
