@@ -42,6 +42,16 @@ at::Tensor toTensor(const formats::RawTensor& t) {
   return view.to(at::kFloat, /*non_blocking=*/false, /*copy=*/true).contiguous();
 }
 
+at::Tensor toTensorAsStored(const formats::RawTensor& t) {
+  const std::string bounds = formats::checkTensorBounds(t);
+  if (!bounds.empty()) throw FormatError("", "tensor view: " + bounds);
+  const auto elements = static_cast<std::int64_t>(t.storage.size / formats::dtypeSize(t.dtype));
+  return at::from_blob(const_cast<std::uint8_t*>(t.storage.data), {elements},
+                       at::TensorOptions().dtype(scalarType(t.dtype)))
+      .as_strided(t.shape, t.strides, t.storageOffset)
+      .clone(at::MemoryFormat::Contiguous);
+}
+
 formats::RawTensor fromTensor(const at::Tensor& tensor) {
   const at::Tensor t = tensor.detach().to(at::kCPU).contiguous();
   formats::RawTensor raw;

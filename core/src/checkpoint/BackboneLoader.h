@@ -23,6 +23,9 @@ struct LoadedBackbone {
 
 /// A float32 copy of `tensor` (owning its memory). Throws FormatError for non-numeric dtypes.
 at::Tensor toTensor(const formats::RawTensor& tensor);
+/// An owned copy of `tensor` in its stored dtype (training state: RNG bytes, counters, moments).
+/// Throws FormatError when the view is out of bounds.
+at::Tensor toTensorAsStored(const formats::RawTensor& tensor);
 /// A RawTensor view of a contiguous CPU tensor; `keepAlive` holds the tensor's storage.
 formats::RawTensor fromTensor(const at::Tensor& tensor);
 

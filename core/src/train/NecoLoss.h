@@ -22,6 +22,10 @@ namespace neco::train {
 
 enum class SimilarityKind { Cosine, Euclidean };
 
+/// Which source patches the loss averages over (METHOD.md §2.8, loss_mask): every patch, or only the
+/// teacher's foreground / background by its last-block attention.
+enum class LossMask { All, Foreground, Background };
+
 struct NecoLossConfig {
   int roiSize = 7;         ///< K
   int patchSize = 14;      ///< boxes arrive in crop pixels; RoI-Align works in tokens (box / patch)
@@ -29,6 +33,7 @@ struct NecoLossConfig {
   sort::SortOptions student{sort::Relaxation::Cauchy, 100.0, 0.25};
   sort::SortOptions teacher{sort::Relaxation::Cauchy, 100.0, 0.25};
   SimilarityKind similarity = SimilarityKind::Cosine;
+  LossMask mask = LossMask::All;
   double logFloor = 1e-12;
 };
 

@@ -6,6 +6,8 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cmath>
 #include <string>
 
@@ -54,6 +56,15 @@ void checkBatch(const NecoBatch& b, int globals) {
   }
 }
 
+/// NECO_FAULT=nan-loss:<first step>:<count> makes those steps' loss NaN (tests of the skip rule).
+void parseNanFault(const char* fault, std::int64_t& from, std::int64_t& count) {
+  long long f = 0, c = 0;
+  if (fault != nullptr && std::sscanf(fault, "nan-loss:%lld:%lld", &f, &c) == 2 && f >= 0 && c > 0) {
+    from = f;
+    count = c;
+  }
+}
+
 }  // namespace
 
 NecoStep::NecoStep(const nn::ViTConfig& backbone, StepConfig config) : config_(std::move(config)) {
@@ -82,6 +93,7 @@ NecoStep::NecoStep(const nn::ViTConfig& backbone, StepConfig config) : config_(s
     queue_ = std::make_unique<ReferenceQueue>(config_.globalCrops, config_.queueLength, config_.head.out,
                                               config_.exactQueueFill);
   }
+  parseNanFault(std::getenv("NECO_FAULT"), nanFrom_, nanCount_);
   generator_ = at::make_generator<at::CPUGeneratorImpl>(config_.seed + 3);
   dropPathGenerator_ = at::make_generator<at::CPUGeneratorImpl>(config_.seed + 4);
   student_->backbone->setDropPathGenerator(dropPathGenerator_);
@@ -108,6 +120,16 @@ at::Tensor NecoStep::referencesFor(int crop, const at::Tensor& teacherAligned, s
     return queue_->sample(crop, batch * M, generator_).reshape({batch, M, -1});
   }
   return batchReferences(teacherAligned, generator_);
+}
+
+void NecoStep::restoreProgress(std::int64_t step, std::int64_t skipped, int nonFiniteRun) {
+  if (step < 0 || skipped < 0 || skipped > step || nonFiniteRun < 0 || nonFiniteRun > skipped) {
+    throw InvalidArgumentError("NeCo step: inconsistent counters (step " + std::to_string(step) + ", skipped " +
+                               std::to_string(skipped) + ", non-finite run " + std::to_string(nonFiniteRun) + ")");
+  }
+  step_ = step;
+  skipped_ = skipped;
+  nonFiniteRun_ = nonFiniteRun;
 }
 
 StepReport NecoStep::step(const NecoBatch& batch) {
@@ -140,6 +162,7 @@ StepReport NecoStep::step(const NecoBatch& batch) {
   const NecoLossResult loss = necoLoss(
       inputs, [&](int c, int, const at::Tensor& aligned) { return referencesFor(c, aligned, B); }, config_.loss);
   report.loss = loss.loss.item<double>();
+  if (step_ >= nanFrom_ && step_ < nanFrom_ + nanCount_) report.loss = std::nan("");  // NECO_FAULT test hook
   report.lossMs = msSince(t0);
 
   optimizer_->zero_grad();

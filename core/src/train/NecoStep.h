@@ -8,7 +8,8 @@
 // Order, as the reference does it: the EMA uses the student *before* this step's update (a one-step
 // lag); gradient clipping, when enabled, acts on this step's gradients (the reference would clip stale
 // ones) and, like the reference, only on the weight-decayed parameters (groups 0 and 2). Non-finite loss or gradients: the step is skipped before the EMA and the optimizer, counted,
-// and after `maxConsecutiveNonFinite` in a row step() throws TrainingError.
+// and after `maxConsecutiveNonFinite` in a row step() throws TrainingError. Test hook: the environment
+// variable NECO_FAULT=nan-loss:<step>:<count> makes those steps' loss NaN (read at construction).
 
 #include "train/NecoLoss.h"
 #include "train/NecoModel.h"
@@ -37,6 +38,7 @@ struct StepConfig {
   ScheduleConfig schedule;
   HeadConfig head;
   double studentDropPath = 0.1;        ///< the reference's hard-coded rate (teacher: 0)
+  bool useTeacher = true;              ///< use_teacher (false: the student is its own teacher)
   bool useQueue = true;                ///< is_queue_usable
   std::int64_t queueLength = 8192;
   int queueRowsPerImage = 10;          ///< n = min(10 B, queueLength) teacher rows pushed per crop and step
@@ -79,6 +81,8 @@ class NecoStep {
   ReferenceQueue* queue() noexcept { return queue_.get(); }
   torch::optim::AdamW& optimizer() noexcept { return *optimizer_; }
   const StepConfig& config() const noexcept { return config_; }
+  /// Sets the counters from a checkpoint (the tensors are restored through the accessors).
+  void restoreProgress(std::int64_t step, std::int64_t skipped, int nonFiniteRun);
 
  private:
   at::Tensor referencesFor(int crop, const at::Tensor& teacherAligned, std::int64_t batch);
@@ -91,6 +95,7 @@ class NecoStep {
   at::Generator generator_;          // references, queue picks
   at::Generator dropPathGenerator_;  // the student's stochastic depth
   std::int64_t step_ = 0, skipped_ = 0;
+  std::int64_t nanFrom_ = -1, nanCount_ = 0;  // the NECO_FAULT=nan-loss test hook
   int nonFiniteRun_ = 0;
 };
 
