@@ -51,6 +51,7 @@ int runCli(int argc, char** argv) {
   addCheckpointCommands(app, slot);
   addFetchWeightsCommand(app, slot);
   addBenchCommand(app, slot);
+  addTrainCommand(app, slot);
   addPlannedCommands(app, slot);
   // After the subcommands exist (they would inherit it): unknown words are collected and reported
   // below with the offending word named.

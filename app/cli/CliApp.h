@@ -23,6 +23,7 @@ void addDemoDataCommand(CLI::App& app, CommandSlot& slot);
 void addCheckpointCommands(CLI::App& app, CommandSlot& slot);
 void addFetchWeightsCommand(CLI::App& app, CommandSlot& slot);
 void addBenchCommand(CLI::App& app, CommandSlot& slot);
+void addTrainCommand(CLI::App& app, CommandSlot& slot);
 void addPlannedCommands(CLI::App& app, CommandSlot& slot);
 
 /// Parses argv and runs the chosen command. Never throws: every error becomes a message on stderr

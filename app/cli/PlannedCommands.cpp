@@ -19,7 +19,6 @@ struct Planned {
 };
 
 constexpr Planned kPlanned[] = {
-    {"train", "Run NeCo post-training (config, dataset, checkpoint)", "NeCo training"},
     {"eval", "Dense evaluation: overclustering, linear probe, nearest-neighbour retrieval", "dense evaluation"},
 };
 

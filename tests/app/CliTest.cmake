@@ -1,6 +1,6 @@
 # End-to-end checks of the `neco` command line: help, info (text and JSON), exit statuses for bad
 # arguments, checkpoints (inspect, convert, features), demo-data (when the build has image codecs),
-# and the planned commands saying so.
+# train's argument errors, and the planned commands saying so.
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
 
@@ -55,7 +55,17 @@ run_neco(2 demo-data --out "${WORK}/x" --train 0)
 run_neco(2 info --bogus-flag)
 
 # Planned commands exist and say they are not in this version (exit 3), never pretend success.
-foreach(cmd train eval)
+# train: bad requests are usage errors that say what is wrong.
+run_neco(2 --no-log-file train)
+expect_match("${ERR}" "--config FILE or --demo|--out" "neco train without a config explains itself")
+run_neco(2 --no-log-file train --demo)
+expect_match("${ERR}" "--out" "neco train --demo without --out names --out")
+run_neco(2 --no-log-file train --demo --out "${WORK}/t" --set train.no_such_key=1)
+expect_match("${ERR}" "no_such_key" "an unknown --set key is named")
+run_neco(2 --no-log-file train --resume "${WORK}/not-a-run")
+expect_match("${ERR}" "not a run folder" "--resume of a folder without a run")
+
+foreach(cmd eval)
   run_neco(3 --no-log-file ${cmd})
   expect_match("${ERR}" "not part of neco" "neco ${cmd} explains itself")
 endforeach()

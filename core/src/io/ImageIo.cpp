@@ -11,11 +11,13 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#endif
 
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <optional>
 #include <string>
-#endif
 
 namespace neco {
 
@@ -39,22 +41,24 @@ bool imageCodecsAvailable() noexcept {
   return NECO_HAVE_IMAGE_CODECS != 0;
 }
 
-#if NECO_HAVE_IMAGE_CODECS
-
 namespace {
 
-enum class ImageFormat { Jpeg, Png };
+// The probes read a file whole up to this size; above it a JPEG is probed from its first and last
+// bytes (a PNG is always read whole: its structure check verifies every chunk's CRC).
+constexpr std::uintmax_t kProbeWholeFileBytes = 1024 * 1024;
+constexpr std::size_t kProbeHeadBytes = 256 * 1024;
+constexpr std::size_t kProbeTailBytes = 4096;
 
 struct Dimensions {
   long long width = 0;
   long long height = 0;
 };
 
-ImageFormat sniffFormat(const std::vector<std::uint8_t>& b, const std::filesystem::path& path) {
+ImageFileFormat sniffFormat(const std::vector<std::uint8_t>& b, const std::filesystem::path& path) {
   static constexpr std::uint8_t kPng[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
   if (b.empty()) throw FormatError(path, "empty file (0 bytes)");
-  if (b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) return ImageFormat::Jpeg;
-  if (b.size() >= 8 && std::memcmp(b.data(), kPng, 8) == 0) return ImageFormat::Png;
+  if (b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) return ImageFileFormat::Jpeg;
+  if (b.size() >= 8 && std::memcmp(b.data(), kPng, 8) == 0) return ImageFileFormat::Png;
   std::string magic;
   for (std::size_t i = 0; i < b.size() && i < 4; ++i) {
     char hex[4];
@@ -70,37 +74,50 @@ bool isStartOfFrame(std::uint8_t marker) {
   return marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
 }
 
-// Walks the marker segments up to the first frame header without decoding anything.
-Dimensions jpegDimensions(const std::vector<std::uint8_t>& b, const std::filesystem::path& path) {
-  const auto truncated = [&path] { return FormatError(path, "truncated JPEG header (no complete frame header)"); };
+// Walks the marker segments up to the first frame header without decoding anything. When `b` is only
+// the start of the file (`wholeFile` false) and ends before the frame header, returns nullopt.
+std::optional<Dimensions> findJpegFrame(const std::vector<std::uint8_t>& b, bool wholeFile,
+                                        const std::filesystem::path& path) {
+  const auto endOfData = [&]() -> std::optional<Dimensions> {
+    if (wholeFile) throw FormatError(path, "truncated JPEG header (no complete frame header)");
+    return std::nullopt;
+  };
   std::size_t pos = 2;  // after SOI
   for (;;) {
-    if (pos >= b.size()) throw truncated();
+    if (pos >= b.size()) return endOfData();
     if (b[pos] != 0xFF) throw FormatError(path, "corrupt JPEG header: no marker at offset " + std::to_string(pos));
     while (pos < b.size() && b[pos] == 0xFF) ++pos;  // fill bytes may precede a marker
-    if (pos >= b.size()) throw truncated();
+    if (pos >= b.size()) return endOfData();
     const std::uint8_t marker = b[pos++];
     if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) continue;  // no payload
     if (marker == 0x00 || marker == 0xD9 || marker == 0xDA) {
       throw FormatError(path, "corrupt JPEG header: image data or end before a frame header");
     }
-    if (b.size() - pos < 2) throw truncated();
+    if (b.size() - pos < 2) return endOfData();
     const std::size_t length = (std::size_t{b[pos]} << 8) | b[pos + 1];  // includes its own 2 bytes
-    if (length < 2 || length > b.size() - pos) throw truncated();
+    if (length < 2) throw FormatError(path, "truncated JPEG header (no complete frame header)");
+    if (length > b.size() - pos) return endOfData();
     if (isStartOfFrame(marker)) {
       if (length < 8) throw FormatError(path, "corrupt JPEG frame header (too short)");
       const long long height = (b[pos + 3] << 8) | b[pos + 4];
       const long long width = (b[pos + 5] << 8) | b[pos + 6];
       if (height == 0) throw FormatError(path, "JPEG with the height given later (DNL marker) is not supported");
-      return {width, height};
+      return Dimensions{width, height};
     }
     pos += length;
   }
 }
 
-void checkJpegEnd(const std::vector<std::uint8_t>& b, const std::filesystem::path& path) {
+// One past the last byte that is not zero padding (some writers pad with zeros after EOI).
+std::size_t endWithoutZeroPadding(const std::vector<std::uint8_t>& b) {
   std::size_t end = b.size();
-  while (end > 0 && b[end - 1] == 0) --end;  // some writers pad with zeros after EOI
+  while (end > 0 && b[end - 1] == 0) --end;
+  return end;
+}
+
+// `b` is the whole file or its last bytes.
+void checkJpegEnd(const std::vector<std::uint8_t>& b, const std::filesystem::path& path) {
+  const std::size_t end = endWithoutZeroPadding(b);
   if (end < 4 || b[end - 2] != 0xFF || b[end - 1] != 0xD9) {
     // OpenCV would return a partly grey image and only print a warning: refuse instead.
     throw FormatError(path, "truncated JPEG (no end-of-image marker FF D9 at the end of the file)");
@@ -113,6 +130,65 @@ void checkPngEnd(const std::vector<std::uint8_t>& b, const std::filesystem::path
     throw FormatError(path, "truncated PNG (the file does not end with an IEND chunk)");
   }
 }
+
+// Every check of readImage short of decoding, on the whole file.
+ImageProbe probeImageBytes(const std::vector<std::uint8_t>& bytes, const std::filesystem::path& path) {
+  if (sniffFormat(bytes, path) == ImageFileFormat::Jpeg) {
+    const Dimensions dims = *findJpegFrame(bytes, /*wholeFile=*/true, path);
+    io_detail::checkImageDimensions(dims.width, dims.height, path);
+    checkJpegEnd(bytes, path);
+    return {ImageFileFormat::Jpeg, static_cast<int>(dims.width), static_cast<int>(dims.height)};
+  }
+  const png::Header header = png::checkStructure(bytes, path, /*indexedMask=*/false);  // checks the caps
+  checkPngEnd(bytes, path);
+  return {ImageFileFormat::Png, header.width, header.height};
+}
+
+// `count` bytes from `offset` (the caller knows the file is at least that long). Throws IoError.
+std::vector<std::uint8_t> readFileRange(const std::filesystem::path& path, std::uintmax_t offset, std::size_t count) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError(path, "cannot open for reading");
+  std::vector<std::uint8_t> bytes(count);
+  in.seekg(static_cast<std::streamoff>(offset));
+  in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(count));
+  if (!in || in.gcount() != static_cast<std::streamsize>(count)) {
+    throw IoError(path, "read failed (file changed or I/O error)");
+  }
+  return bytes;
+}
+
+std::vector<std::uint8_t> readWholeImageFile(const std::filesystem::path& path) {
+  return io_detail::readFileBytes(path, io_detail::kMaxImageFileBytes);
+}
+
+}  // namespace
+
+ImageProbe probeImage(const std::filesystem::path& path) {
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  // Small files, and every error readFileBytes reports (missing, a folder, over the size cap).
+  if (ec || size <= kProbeWholeFileBytes || size > io_detail::kMaxImageFileBytes) {
+    return probeImageBytes(readWholeImageFile(path), path);
+  }
+  const std::vector<std::uint8_t> head = readFileRange(path, 0, kProbeHeadBytes);
+  if (sniffFormat(head, path) == ImageFileFormat::Png) return probeImageBytes(readWholeImageFile(path), path);
+  const std::optional<Dimensions> dims = findJpegFrame(head, /*wholeFile=*/false, path);
+  if (!dims) return probeImageBytes(readWholeImageFile(path), path);  // huge metadata segments: rare
+  io_detail::checkImageDimensions(dims->width, dims->height, path);
+  const std::vector<std::uint8_t> tail = readFileRange(path, size - kProbeTailBytes, kProbeTailBytes);
+  if (endWithoutZeroPadding(tail) < 4) return probeImageBytes(readWholeImageFile(path), path);  // long padding
+  checkJpegEnd(tail, path);
+  return {ImageFileFormat::Jpeg, static_cast<int>(dims->width), static_cast<int>(dims->height)};
+}
+
+ImageProbe probeMaskPng(const std::filesystem::path& path) {
+  const png::Header header = png::checkStructure(readWholeImageFile(path), path, /*indexedMask=*/true);
+  return {ImageFileFormat::Png, header.width, header.height};
+}
+
+#if NECO_HAVE_IMAGE_CODECS
+
+namespace {
 
 RgbImage decodeWithOpenCv(const std::vector<std::uint8_t>& bytes, Dimensions expected,
                           const std::filesystem::path& path) {
@@ -151,18 +227,9 @@ void checkRgbImage(const RgbImage& image) {
 }  // namespace
 
 RgbImage readImage(const std::filesystem::path& path) {
-  const std::vector<std::uint8_t> bytes = io_detail::readFileBytes(path, io_detail::kMaxImageFileBytes);
-  Dimensions dims;
-  if (sniffFormat(bytes, path) == ImageFormat::Jpeg) {
-    dims = jpegDimensions(bytes, path);
-    io_detail::checkImageDimensions(dims.width, dims.height, path);
-    checkJpegEnd(bytes, path);
-  } else {
-    const png::Header header = png::parseHeader(bytes, path);  // checks the dimension caps
-    dims = {header.width, header.height};
-    checkPngEnd(bytes, path);
-  }
-  return decodeWithOpenCv(bytes, dims, path);
+  const std::vector<std::uint8_t> bytes = readWholeImageFile(path);
+  const ImageProbe probe = probeImageBytes(bytes, path);  // every check before OpenCV sees a byte
+  return decodeWithOpenCv(bytes, {probe.width, probe.height}, path);
 }
 
 void writeJpeg(const std::filesystem::path& path, const RgbImage& image, int quality) {

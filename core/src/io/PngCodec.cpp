@@ -1,5 +1,6 @@
 #include "io/PngCodec.h"
 
+#include "formats/Sha256.h"
 #include "neco/core/Error.h"
 #include "neco/core/ImageIo.h"
 
@@ -8,8 +9,8 @@
 #endif
 
 #if NECO_HAVE_IMAGE_CODECS
-
 #include <zlib.h>
+#endif
 
 #include <algorithm>
 #include <cerrno>
@@ -23,13 +24,10 @@ namespace {
 
 constexpr std::uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
 constexpr std::uint32_t kMaxChunkLength = 0x7FFFFFFFu;  // PNG spec: lengths are at most 2^31 - 1
+constexpr std::size_t kFirstChunkAfterIhdr = 8 + 12 + 13;
 
 std::uint32_t readBe32(const std::uint8_t* p) {
   return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
-}
-
-void appendBe32(std::vector<std::uint8_t>& out, std::uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(v >> shift));
 }
 
 struct Chunk {
@@ -60,10 +58,101 @@ Chunk readChunk(const std::vector<std::uint8_t>& bytes, std::size_t pos, const s
                                   " bytes, " + std::to_string(left) + " left");
   }
   c.data = type + 4;
-  const auto computed = static_cast<std::uint32_t>(crc32(crc32(0, nullptr, 0), type, c.length + 4u));
+  const auto computed = formats::crc32(type, c.length + 4u);
   if (computed != readBe32(c.data + c.length)) throw FormatError(source, "CRC mismatch in chunk '" + c.type + "'" + at);
   c.next = pos + 12 + c.length;
   return c;
+}
+
+void checkSupported(const Header& h, const std::filesystem::path& source) {
+  if (h.interlace != 0) {
+    throw FormatError(
+        source, "unsupported interlace method " + std::to_string(h.interlace) + " (masks must not be interlaced)");
+  }
+  if ((h.colorType != 3 && h.colorType != 0) || h.bitDepth != 8) {
+    throw FormatError(source, "unsupported colour type " + std::to_string(h.colorType) + " with bit depth " +
+                                  std::to_string(h.bitDepth) + " (masks must be 8-bit palette or 8-bit grayscale)");
+  }
+}
+
+// The colour type / bit depth pairs the PNG specification allows (table 11.1).
+bool validDepthForColorType(int colorType, int bitDepth) {
+  switch (colorType) {
+    case 0:
+      return bitDepth == 1 || bitDepth == 2 || bitDepth == 4 || bitDepth == 8 || bitDepth == 16;
+    case 3:
+      return bitDepth == 1 || bitDepth == 2 || bitDepth == 4 || bitDepth == 8;
+    case 2:
+    case 4:
+    case 6:
+      return bitDepth == 8 || bitDepth == 16;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+Header parseHeader(const std::vector<std::uint8_t>& bytes, const std::filesystem::path& source) {
+  if (bytes.empty()) throw FormatError(source, "empty file (0 bytes)");
+  if (bytes.size() < 8 || std::memcmp(bytes.data(), kSignature, 8) != 0) {
+    throw FormatError(source, "not a PNG file (bad signature)");
+  }
+  const Chunk ihdr = readChunk(bytes, 8, source);
+  if (ihdr.type != "IHDR") throw FormatError(source, "first chunk is '" + ihdr.type + "', expected IHDR");
+  if (ihdr.length != 13) {
+    throw FormatError(source, "IHDR chunk has length " + std::to_string(ihdr.length) + ", expected 13");
+  }
+  const std::uint8_t* d = ihdr.data;
+  io_detail::checkImageDimensions(readBe32(d), readBe32(d + 4), source);
+  if (d[10] != 0 || d[11] != 0) throw FormatError(source, "unknown PNG compression or filter method");
+  Header h;
+  h.width = static_cast<int>(readBe32(d));
+  h.height = static_cast<int>(readBe32(d + 4));
+  h.bitDepth = d[8];
+  h.colorType = d[9];
+  h.interlace = d[12];
+  if (!validDepthForColorType(h.colorType, h.bitDepth)) {
+    throw FormatError(source, "invalid PNG colour type " + std::to_string(h.colorType) + " with bit depth " +
+                                  std::to_string(h.bitDepth));
+  }
+  if (h.interlace > 1) throw FormatError(source, "unknown PNG interlace method " + std::to_string(h.interlace));
+  return h;
+}
+
+Header checkStructure(const std::vector<std::uint8_t>& bytes, const std::filesystem::path& source, bool indexedMask) {
+  const Header h = parseHeader(bytes, source);
+  if (indexedMask) checkSupported(h, source);
+  bool sawPalette = false, sawIdat = false, idatClosed = false;
+  for (std::size_t pos = kFirstChunkAfterIhdr;;) {
+    const Chunk c = readChunk(bytes, pos, source);
+    pos = c.next;
+    if (c.type == "IEND") break;
+    if (sawIdat && c.type != "IDAT") idatClosed = true;
+    if (c.type == "IDAT") {
+      if (idatClosed) throw FormatError(source, "IDAT chunks are not consecutive");
+      if (h.colorType == 3 && !sawPalette) throw FormatError(source, "missing PLTE chunk before the image data");
+      sawIdat = true;
+    } else if (c.type == "PLTE") {
+      if (sawIdat || sawPalette) throw FormatError(source, "misplaced or repeated PLTE chunk");
+      if (c.length == 0 || c.length % 3 != 0 || c.length > 768) {
+        throw FormatError(source, "PLTE chunk has invalid length " + std::to_string(c.length));
+      }
+      sawPalette = true;
+    } else if (c.type[0] >= 'A' && c.type[0] <= 'Z') {  // critical chunk we do not know (or a second IHDR)
+      throw FormatError(source, "unsupported critical chunk '" + c.type + "'");
+    }  // ancillary chunks (tRNS, gAMA, tEXt, ...) do not change the pixels: skipped
+  }
+  if (!sawIdat) throw FormatError(source, "no IDAT chunk (no image data)");
+  return h;
+}
+
+#if NECO_HAVE_IMAGE_CODECS
+
+namespace {
+
+void appendBe32(std::vector<std::uint8_t>& out, std::uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(v >> shift));
 }
 
 // Inflates the concatenated IDAT payloads into a buffer of exactly the expected size; a stream that
@@ -143,80 +232,34 @@ void unfilter(const std::vector<std::uint8_t>& raw, LabelImage& img, const std::
   }
 }
 
-void checkSupported(const Header& h, const std::filesystem::path& source) {
-  if (h.interlace != 0) {
-    throw FormatError(
-        source, "unsupported interlace method " + std::to_string(h.interlace) + " (masks must not be interlaced)");
-  }
-  if ((h.colorType != 3 && h.colorType != 0) || h.bitDepth != 8) {
-    throw FormatError(source, "unsupported colour type " + std::to_string(h.colorType) + " with bit depth " +
-                                  std::to_string(h.bitDepth) + " (masks must be 8-bit palette or 8-bit grayscale)");
-  }
-}
-
 void appendChunk(std::vector<std::uint8_t>& out, const char* type, const std::vector<std::uint8_t>& data) {
   appendBe32(out, static_cast<std::uint32_t>(data.size()));
   const std::size_t typeAt = out.size();
   out.insert(out.end(), type, type + 4);
   out.insert(out.end(), data.begin(), data.end());
-  appendBe32(out,
-             static_cast<std::uint32_t>(crc32(crc32(0, nullptr, 0), &out[typeAt], static_cast<uInt>(data.size() + 4))));
+  appendBe32(out, formats::crc32(&out[typeAt], data.size() + 4));
 }
 
 }  // namespace
 
-Header parseHeader(const std::vector<std::uint8_t>& bytes, const std::filesystem::path& source) {
-  if (bytes.empty()) throw FormatError(source, "empty file (0 bytes)");
-  if (bytes.size() < 8 || std::memcmp(bytes.data(), kSignature, 8) != 0) {
-    throw FormatError(source, "not a PNG file (bad signature)");
-  }
-  const Chunk ihdr = readChunk(bytes, 8, source);
-  if (ihdr.type != "IHDR") throw FormatError(source, "first chunk is '" + ihdr.type + "', expected IHDR");
-  if (ihdr.length != 13) {
-    throw FormatError(source, "IHDR chunk has length " + std::to_string(ihdr.length) + ", expected 13");
-  }
-  const std::uint8_t* d = ihdr.data;
-  io_detail::checkImageDimensions(readBe32(d), readBe32(d + 4), source);
-  if (d[10] != 0 || d[11] != 0) throw FormatError(source, "unknown PNG compression or filter method");
-  Header h;
-  h.width = static_cast<int>(readBe32(d));
-  h.height = static_cast<int>(readBe32(d + 4));
-  h.bitDepth = d[8];
-  h.colorType = d[9];
-  h.interlace = d[12];
-  return h;
-}
-
 LabelImage decodeIndexed(const std::vector<std::uint8_t>& bytes, const std::filesystem::path& source,
                          std::vector<PaletteColor>* paletteOut) {
-  const Header h = parseHeader(bytes, source);
-  checkSupported(h, source);
-  // Allocated only now that the dimensions passed the caps.
+  // Every structural rule (CRCs, chunk order, supported layout) is checked before anything is
+  // allocated or inflated; the loop below only collects the palette and feeds the image data.
+  const Header h = checkStructure(bytes, source, /*indexedMask=*/true);
   std::vector<std::uint8_t> raw(static_cast<std::size_t>(h.height) * (static_cast<std::size_t>(h.width) + 1));
   Inflater inflater(raw, source);
   std::vector<PaletteColor> palette;
-  bool sawIdat = false, idatClosed = false;
-  for (std::size_t pos = 8 + 12 + 13;;) {
+  for (std::size_t pos = kFirstChunkAfterIhdr;;) {
     const Chunk c = readChunk(bytes, pos, source);
     pos = c.next;
     if (c.type == "IEND") break;
-    if (sawIdat && c.type != "IDAT") idatClosed = true;
     if (c.type == "IDAT") {
-      if (idatClosed) throw FormatError(source, "IDAT chunks are not consecutive");
-      if (h.colorType == 3 && palette.empty()) throw FormatError(source, "missing PLTE chunk before the image data");
-      sawIdat = true;
       inflater.feed(c.data, c.length);
     } else if (c.type == "PLTE") {
-      if (sawIdat || !palette.empty()) throw FormatError(source, "misplaced or repeated PLTE chunk");
-      if (c.length == 0 || c.length % 3 != 0 || c.length > 768) {
-        throw FormatError(source, "PLTE chunk has invalid length " + std::to_string(c.length));
-      }
       for (std::uint32_t i = 0; i < c.length; i += 3) palette.push_back({c.data[i], c.data[i + 1], c.data[i + 2]});
-    } else if (c.type[0] >= 'A' && c.type[0] <= 'Z') {  // critical chunk we do not know (or a second IHDR)
-      throw FormatError(source, "unsupported critical chunk '" + c.type + "'");
-    }  // ancillary chunks (tRNS, gAMA, tEXt, ...) do not change the indices: skipped
+    }
   }
-  if (!sawIdat) throw FormatError(source, "no IDAT chunk (no image data)");
   inflater.finish();
   LabelImage img;
   img.width = h.width;
@@ -271,8 +314,11 @@ std::vector<std::uint8_t> encodeIndexed(const LabelImage& labels, const std::vec
   return out;
 }
 
+#endif  // NECO_HAVE_IMAGE_CODECS
+
 }  // namespace neco::png
 
+// Plain file I/O and the dimension caps: no codec needed, so they exist in every build (probeImage).
 namespace neco::io_detail {
 
 std::vector<std::uint8_t> readFileBytes(const std::filesystem::path& path, std::uintmax_t maxBytes) {
@@ -317,6 +363,8 @@ void checkImageDimensions(long long width, long long height, const std::filesyst
 }
 
 }  // namespace neco::io_detail
+
+#if NECO_HAVE_IMAGE_CODECS
 
 namespace neco {
 

@@ -5,7 +5,9 @@
 // segmentation mask must round-trip its class indices exactly. The decoder reads files strangers
 // made, so every length, size and CRC is checked before it is trusted (see RELIABILITY.md, images).
 //
-// Everything here exists only when NECO_HAVE_IMAGE_CODECS is 1; callers outside src/io use ImageIo.h.
+// The header and structure checks and io_detail are plain byte parsing and exist in every build (the
+// probes of ImageIo.h use them); decodeIndexed / encodeIndexed exist only when NECO_HAVE_IMAGE_CODECS
+// is 1. Callers outside src/io use ImageIo.h.
 
 #include "neco/core/Image.h"
 
@@ -25,9 +27,16 @@ struct Header {
   int interlace = 0;
 };
 
-/// Checks the PNG signature and the IHDR chunk (first, 13 bytes, CRC) and the dimension cap.
+/// Checks the PNG signature and the IHDR chunk (first, 13 bytes, CRC), the dimension cap, and that
+/// the colour type / bit depth pair and the interlace method exist in the PNG specification.
 /// `source` only names the file in error messages. Throws FormatError.
 Header parseHeader(const std::vector<std::uint8_t>& bytes, const std::filesystem::path& source);
+
+/// parseHeader, then every chunk up to IEND without inflating anything: lengths inside the file, CRCs,
+/// PLTE before the image data of a palette image (valid length, once), consecutive IDATs, at least one
+/// IDAT, no unknown critical chunk. With `indexedMask`, also decodeIndexed's restrictions (8-bit
+/// palette or grayscale, not interlaced). Bytes after IEND are not looked at. Throws FormatError.
+Header checkStructure(const std::vector<std::uint8_t>& bytes, const std::filesystem::path& source, bool indexedMask);
 
 /// Decodes an 8-bit palette (colour type 3) or 8-bit grayscale (type 0) PNG into indices.
 /// `paletteOut` receives the PLTE entries (empty for grayscale). Throws FormatError.

@@ -108,6 +108,7 @@ Trainer::~Trainer() = default;
 
 std::optional<std::int64_t> Trainer::resumeFromLatest() {
   std::vector<std::string> notes;
+  store_.removeTemporaries(&notes);
   const auto latest = store_.latest(&notes);
   for (const std::string& n : notes) spdlog::warn("checkpoints: {}", n);
   if (!latest) return std::nullopt;
@@ -208,31 +209,63 @@ fs::path Trainer::saveCheckpoint() {
 }
 
 void Trainer::trimMetrics(std::int64_t fromStep) {
-  const fs::path file = runDir_ / "metrics.jsonl";
-  std::ifstream in(file);
-  if (!in) return;
-  std::string kept, line;
-  while (std::getline(in, line)) {
-    const auto pos = line.find("\"step\":");
-    if (pos == std::string::npos) continue;
-    if (std::stoll(line.substr(pos + 7)) < fromStep) kept += line + "\n";
+  // A resumed run rewrites the rows of steps it will run again, so the files read like one run.
+  for (const char* name : {"metrics.jsonl", "metrics.csv"}) {
+    const fs::path file = runDir_ / name;
+    std::ifstream in(file);
+    if (!in) continue;
+    const bool csv = file.extension() == ".csv";
+    std::string kept, line;
+    while (std::getline(in, line)) {
+      const auto pos = csv ? std::string::npos : line.find("\"step\":");
+      const std::string field = csv ? line.substr(0, line.find(',')) : (pos == std::string::npos ? "" : line.substr(pos + 7));
+      if (field.empty() || field[0] < '0' || field[0] > '9') {
+        if (csv) kept += line + "\n";  // the header
+        continue;
+      }
+      if (std::stoll(field) < fromStep) kept += line + "\n";
+    }
+    in.close();
+    std::ofstream out(file, std::ios::trunc);
+    out << kept;
   }
-  in.close();
-  std::ofstream out(file, std::ios::trunc);
-  out << kept;
 }
 
 void Trainer::appendMetrics(const TrainerProgress& p) {
-  std::ofstream out(runDir_ / "metrics.jsonl", std::ios::app);
   const StepReport& r = p.report;
-  out << "{\"step\":" << r.step << ",\"epoch\":" << p.epoch << ",\"loss\":" << jsonNumber(r.loss)
-      << ",\"skipped\":" << (r.skipped ? "true" : "false") << ",\"grad_norm\":" << jsonNumber(r.gradNorm)
-      << ",\"lr_backbone\":" << number(r.hyper.lrBackbone) << ",\"lr_head\":" << number(r.hyper.lrHead)
-      << ",\"weight_decay\":" << number(r.hyper.weightDecay) << ",\"momentum\":" << number(r.hyper.momentum)
-      << ",\"data_ms\":" << number(p.dataWaitMs) << ",\"forward_ms\":" << number(r.forwardMs)
-      << ",\"loss_ms\":" << number(r.lossMs) << ",\"backward_ms\":" << number(r.backwardMs)
-      << ",\"ema_ms\":" << number(r.emaMs) << ",\"optimizer_ms\":" << number(r.optimizerMs)
-      << ",\"step_ms\":" << number(p.stepMs) << ",\"images_per_s\":" << number(p.imagesPerSecond) << "}\n";
+  const std::vector<std::pair<const char*, std::string>> row = {
+      {"step", std::to_string(r.step)},
+      {"epoch", std::to_string(p.epoch)},
+      {"loss", jsonNumber(r.loss)},
+      {"skipped", r.skipped ? "true" : "false"},
+      {"grad_norm", jsonNumber(r.gradNorm)},
+      {"lr_backbone", number(r.hyper.lrBackbone)},
+      {"lr_head", number(r.hyper.lrHead)},
+      {"weight_decay", number(r.hyper.weightDecay)},
+      {"momentum", number(r.hyper.momentum)},
+      {"data_ms", number(p.dataWaitMs)},
+      {"forward_ms", number(r.forwardMs)},
+      {"loss_ms", number(r.lossMs)},
+      {"backward_ms", number(r.backwardMs)},
+      {"ema_ms", number(r.emaMs)},
+      {"optimizer_ms", number(r.optimizerMs)},
+      {"step_ms", number(p.stepMs)},
+      {"images_per_s", number(p.imagesPerSecond)},
+      {"skipped_samples", std::to_string(p.skippedSamples.size())},
+  };
+  std::string json = "{", csv, header;
+  for (const auto& [key, value] : row) {
+    json += (json.size() > 1 ? ",\"" : "\"") + std::string(key) + "\":" + value;
+    csv += (csv.empty() ? "" : ",") + (value == "null" ? std::string() : value);
+    header += (header.empty() ? "" : ",") + std::string(key);
+  }
+  std::ofstream(runDir_ / "metrics.jsonl", std::ios::app) << json << "}\n";
+  const fs::path csvFile = runDir_ / "metrics.csv";
+  std::error_code ec;
+  const bool fresh = !fs::exists(csvFile, ec) || fs::file_size(csvFile, ec) == 0;
+  std::ofstream out(csvFile, std::ios::app);
+  if (fresh) out << header << "\n";
+  out << csv << "\n";
 }
 
 TrainerResult Trainer::run() {

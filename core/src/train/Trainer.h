@@ -1,6 +1,6 @@
 #pragma once
 // The NeCo training loop (issue 5, METHOD.md §2): batches from the background loader, one NecoStep
-// per iteration, metrics to callbacks and to <run>/metrics.jsonl, checkpoints with the commit
+// per iteration, metrics to callbacks and to <run>/metrics.jsonl and metrics.csv, checkpoints with the commit
 // protocol, exact resume, and control from another thread (the studio) or a signal handler (the CLI).
 //
 // Control is cooperative: pause(), stepOnce(), resume() and stop() take effect at the next safe
@@ -15,6 +15,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -90,6 +91,8 @@ class Trainer {
   /// first. Thread-safe.
   std::shared_ptr<const NetworkSnapshot> snapshot() const;
   void setSnapshotEvery(std::int64_t steps) { snapshotEvery_.store(std::max<std::int64_t>(1, steps)); }
+  /// Replaces callbacks.onStep (before run()).
+  void setStepCallback(std::function<void(const TrainerProgress&)> onStep) { callbacks_.onStep = std::move(onStep); }
 
   std::int64_t totalSteps() const noexcept { return totalSteps_; }
   std::int64_t scheduleSteps() const noexcept { return step_->config().schedule.totalSteps; }

@@ -97,8 +97,9 @@ std::vector<std::pair<std::string, at::Tensor>> stateTensors(NecoStep& step) {
   }
   out.emplace_back("rng/step", generatorState(step.generator()));
   out.emplace_back("rng/drop_path", generatorState(step.dropPathGenerator()));
-  auto global = at::detail::getDefaultCPUGenerator();
-  out.emplace_back("rng/global_cpu", generatorState(global));
+  // NOTE: LibTorch's global generator is deliberately not part of the state: every draw of a step
+  // comes from a generator the step owns (these two, and CropRng for the data), so a resume is exact
+  // without it (TrainCrash test), and what other code draws from it must not change a checkpoint.
   return out;
 }
 
@@ -226,13 +227,6 @@ std::optional<fs::path> CheckpointStore::latest(std::vector<std::string>* notes)
   const auto note = [notes](const std::string& n) {
     if (notes != nullptr) notes->push_back(n);
   };
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
-    if (entry.path().filename().string().rfind(".tmp-", 0) == 0) {
-      fs::remove_all(entry.path(), ec);
-      note("removed the unfinished save " + entry.path().filename().string());
-    }
-  }
   const fs::path pointer = dir_ / "latest";
   if (fs::exists(pointer)) {
     try {
@@ -265,6 +259,18 @@ std::optional<fs::path> CheckpointStore::latest(std::vector<std::string>* notes)
     }
   }
   return std::nullopt;
+}
+
+void CheckpointStore::removeTemporaries(std::vector<std::string>* notes) const {
+  std::error_code ec;
+  std::vector<fs::path> temporaries;
+  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+    if (entry.path().filename().string().rfind(".tmp-", 0) == 0) temporaries.push_back(entry.path());
+  }
+  for (const fs::path& t : temporaries) {
+    fs::remove_all(t, ec);
+    if (notes != nullptr) notes->push_back("removed the unfinished save " + t.filename().string());
+  }
 }
 
 void CheckpointStore::prune(int keep) const {
@@ -391,8 +397,6 @@ RunCounters CheckpointStore::load(const fs::path& checkpoint, NecoStep& step, co
   }
   setGeneratorState(step.generator(), take("rng/step"));
   setGeneratorState(step.dropPathGenerator(), take("rng/drop_path"));
-  auto global = at::detail::getDefaultCPUGenerator();
-  setGeneratorState(global, take("rng/global_cpu"));
   if (!byName.empty()) throw FormatError(file, "unexpected tensor `" + byName.begin()->first + "` (another configuration?)");
 
   RunCounters c;

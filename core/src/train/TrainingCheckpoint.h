@@ -1,7 +1,7 @@
 #pragma once
 // Crash-safe checkpoints of a training run with everything an exact resume needs (RELIABILITY.md,
 // promises 1 and 2): student, teacher, AdamW's moments and step counts, the step counter, the queue
-// and its fill counters, every RNG the step draws from, and the run's counters.
+// and its fill counters, the step's own RNGs (every draw of a step comes from them), and the run's counters.
 //
 // Layout of a checkpoint folder (one per saved step):
 //   <dir>/step-000000001200/state.safetensors   all tensors; counters in its metadata
@@ -45,9 +45,12 @@ class CheckpointStore {
   /// Throws IoError (nothing committed; the temporary is removed).
   std::filesystem::path save(NecoStep& step, const RunCounters& counters);
 
-  /// The newest committed checkpoint whose manifest verifies, or nullopt. Removes temporaries left by
-  /// crashed saves. `notes` receives what was skipped and why (corrupt `latest`, unverifiable folders).
+  /// The newest committed checkpoint whose manifest verifies, or nullopt. Read-only (safe while a
+  /// trainer writes). `notes` receives what was skipped and why (corrupt `latest`, unverifiable folders).
   std::optional<std::filesystem::path> latest(std::vector<std::string>* notes = nullptr) const;
+
+  /// Removes the temporaries crashed saves left behind. Only the run's owner calls it, before training.
+  void removeTemporaries(std::vector<std::string>* notes = nullptr) const;
 
   /// Removes committed checkpoints beyond the newest `keep` (never the one `latest` names).
   void prune(int keep) const;

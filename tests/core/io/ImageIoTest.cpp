@@ -187,3 +187,82 @@ NECO_TEST(ImageIo, unsupportedWithoutCodecs) {
   NECO_CHECK_THROWS(neco::UnsupportedError, neco::readImage("any.jpg"));
   NECO_CHECK_THROWS(neco::UnsupportedError, neco::writeJpeg("any.jpg", testImage(4, 4)));
 }
+
+NECO_TEST(ImageIo, probesNeedNoCodecs) {
+  TempDir dir;
+  writeBytes(dir / "header.jpg", handMadeJpeg(16, 12, 0xC2));  // plausible header and end marker, no data
+  const neco::ImageProbe probe = neco::probeImage(dir / "header.jpg");
+  NECO_CHECK(probe.format == neco::ImageFileFormat::Jpeg && probe.width == 16 && probe.height == 12);
+  writeBytes(dir / "huge.jpg", handMadeJpeg(60000, 60000, 0xC0));
+  NECO_CHECK_THROWS(neco::FormatError, neco::probeImage(dir / "huge.jpg"));
+  const std::string text = "not an image";
+  writeBytes(dir / "text.jpg", Bytes(text.begin(), text.end()));
+  NECO_CHECK_THROWS(neco::FormatError, neco::probeImage(dir / "text.jpg"));
+  NECO_CHECK_THROWS(neco::FormatError, neco::probeMaskPng(dir / "header.jpg"));  // not a PNG
+  NECO_CHECK_THROWS(neco::IoError, neco::probeImage(dir / "missing.jpg"));
+  NECO_CHECK_THROWS(neco::IoError, neco::probeMaskPng(dir / "missing.png"));
+}
+
+NECO_TEST(ImageIo, probeAgreesWithReadImageAndRejectsEveryTruncation) {
+  REQUIRE_IMAGE_CODECS();
+  TempDir dir;
+  neco::writeJpeg(dir / "p.jpg", testImage(24, 16));
+  neco::LabelImage labels{9, 7, Bytes(63, 3)};
+  neco::writePalettePng(dir / "m.png", labels, neco::vocPalette());
+  const neco::ImageProbe jpeg = neco::probeImage(dir / "p.jpg");
+  NECO_CHECK(jpeg.format == neco::ImageFileFormat::Jpeg && jpeg.width == 24 && jpeg.height == 16);
+  const neco::ImageProbe png = neco::probeImage(dir / "m.png");
+  NECO_CHECK(png.format == neco::ImageFileFormat::Png && png.width == 9 && png.height == 7);
+  const neco::ImageProbe mask = neco::probeMaskPng(dir / "m.png");
+  NECO_CHECK(mask.width == 9 && mask.height == 7);
+  for (const char* name : {"p.jpg", "m.png"}) {
+    const Bytes full = readBytes(dir / name);
+    for (std::size_t size = 0; size < full.size(); ++size) {
+      const fs::path cut = dir / ("cut-" + std::to_string(size) + "-" + name);
+      writeBytes(cut, Bytes(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(size)));
+      NECO_CHECK_THROWS(neco::FormatError, neco::probeImage(cut));
+      if (std::string(name) == "m.png") NECO_CHECK_THROWS(neco::FormatError, neco::probeMaskPng(cut));
+    }
+  }
+}
+
+NECO_TEST(ImageIo, probeOfALargeJpegReadsItsHeadAndTail) {
+  REQUIRE_IMAGE_CODECS();
+  TempDir dir;
+  // Noise does not compress: well over the 1 MiB up to which a probe reads the whole file.
+  neco::RgbImage noise{1000, 800, Bytes(1000 * 800 * 3)};
+  std::uint32_t state = 99;
+  for (auto& v : noise.pixels) v = static_cast<std::uint8_t>((state = state * 1664525u + 1013904223u) >> 24);
+  neco::writeJpeg(dir / "big.jpg", noise, 100);
+  const Bytes full = readBytes(dir / "big.jpg");
+  NECO_REQUIRE(full.size() > 1024 * 1024 + 4096);
+  const neco::ImageProbe probe = neco::probeImage(dir / "big.jpg");
+  NECO_CHECK(probe.width == 1000 && probe.height == 800);
+
+  writeBytes(dir / "cut.jpg", Bytes(full.begin(), full.end() - 100));
+  std::string message;
+  try {
+    neco::probeImage(dir / "cut.jpg");
+  } catch (const neco::FormatError& e) {
+    message = e.what();
+  }
+  NECO_CHECK(message.find("truncated JPEG") != std::string::npos);
+  Bytes padded = full;
+  padded.insert(padded.end(), 10000, 0);  // padding longer than the tail the probe reads first
+  writeBytes(dir / "padded.jpg", padded);
+  NECO_CHECK_EQ(neco::probeImage(dir / "padded.jpg").width, 1000);
+  Bytes zeros = Bytes(full.begin(), full.end() - 2);
+  zeros.insert(zeros.end(), 10000, 0);  // no end marker under the padding
+  writeBytes(dir / "zeros.jpg", zeros);
+  NECO_CHECK_THROWS(neco::FormatError, neco::probeImage(dir / "zeros.jpg"));
+  // Metadata segments pushing the frame header past the first 256 KiB.
+  Bytes meta(full.begin(), full.begin() + 2);
+  for (int i = 0; i < 6; ++i) {
+    meta.insert(meta.end(), {0xFF, 0xE1, 0xFF, 0xFF});
+    meta.insert(meta.end(), 0xFFFF - 2, static_cast<std::uint8_t>(i));
+  }
+  meta.insert(meta.end(), full.begin() + 2, full.end());
+  writeBytes(dir / "meta.jpg", meta);
+  NECO_CHECK_EQ(neco::probeImage(dir / "meta.jpg").height, 800);
+  NECO_CHECK_EQ(neco::readImage(dir / "meta.jpg").height, 800);
+}

@@ -92,7 +92,7 @@ NECO_TEST(Trainer, resumeIsBitIdenticalToAnUninterruptedRun) {
     Trainer b(half, tinySource(), split.path, recordInto(firstHalf));
     NECO_CHECK(!b.resumeFromLatest().has_value());
     NECO_CHECK_EQ(b.run().stepsDone, 5);
-    at::manual_seed(12345);  // disturb the global generator: the checkpoint must restore it
+    at::manual_seed(12345);  // the global generator is not part of the state: disturbing it changes nothing
   }
   Trainer resumed(c, tinySource(), split.path, recordInto(secondHalf));
   NECO_CHECK_EQ(resumed.resumeFromLatest().value_or(-1), 5);

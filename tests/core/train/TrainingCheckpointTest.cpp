@@ -115,6 +115,8 @@ NECO_TEST(TrainingCheckpoint, damagedCheckpointsAreSkippedAndTemporariesRemoved)
   NECO_CHECK_THROWS(neco::FormatError, CheckpointStore::verify(second));
   std::vector<std::string> notes;
   NECO_CHECK(store.latest(&notes).value() == first);
+  NECO_CHECK(fs::exists(tmp.path / (".tmp-" + checkpointName(9) + "-123")));  // latest() only reads
+  store.removeTemporaries(&notes);
   NECO_CHECK(!fs::exists(tmp.path / (".tmp-" + checkpointName(9) + "-123")));
   bool mentioned = false;
   for (const auto& n : notes) mentioned = mentioned || n.find("SHA-256") != std::string::npos;

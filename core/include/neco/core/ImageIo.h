@@ -6,7 +6,8 @@
 // a truncated file is an error rather than a half-grey image. Readers never modify the file.
 //
 // The codecs need OpenCV and zlib. A build configured without them still has these functions; they
-// throw UnsupportedError (see imageCodecsAvailable()).
+// throw UnsupportedError (see imageCodecsAvailable()). The probes are plain byte parsing and work in
+// every build.
 
 #include "neco/core/Image.h"
 
@@ -21,6 +22,16 @@ inline constexpr int kMaxImageSide = 8192;
 /// Largest accepted pixel count (64 Mi pixels).
 inline constexpr std::int64_t kMaxImagePixels = 64ll * 1024 * 1024;
 
+/// The container format of an image file, sniffed from its magic bytes.
+enum class ImageFileFormat { Jpeg, Png };
+
+/// What a probe learns from a file without decoding its pixels.
+struct ImageProbe {
+  ImageFileFormat format = ImageFileFormat::Jpeg;
+  int width = 0;
+  int height = 0;
+};
+
 /// True when this build has the image codecs (OpenCV + zlib); otherwise the functions below throw
 /// UnsupportedError.
 bool imageCodecsAvailable() noexcept;
@@ -29,6 +40,18 @@ bool imageCodecsAvailable() noexcept;
 /// as for its mask). Throws IoError (missing or unreadable file), FormatError (unknown magic bytes,
 /// dimensions over the caps, truncated JPEG/PNG, undecodable data), UnsupportedError (no codecs).
 RgbImage readImage(const std::filesystem::path& path);
+
+/// Every check readImage makes before decoding, without decoding: magic bytes, the header's dimensions
+/// against the caps, the JPEG end marker; for a PNG its whole chunk structure (CRCs, IHDR first, an
+/// IDAT, nothing after IEND). A file that passes can still hold undecodable entropy-coded data, which
+/// only readImage finds. Needs no codecs (works in every build). Throws IoError (missing or
+/// unreadable file), FormatError (the reason, as readImage would give it).
+ImageProbe probeImage(const std::filesystem::path& path);
+
+/// Every check readPalettePng makes before inflating: signature, IHDR (CRC, caps, 8-bit palette or
+/// grayscale, not interlaced), every chunk's length and CRC, PLTE before the data, an IDAT, an IEND.
+/// Needs no codecs. Throws IoError, FormatError.
+ImageProbe probeMaskPng(const std::filesystem::path& path);
 
 /// Writes `image` as a baseline JPEG with the given quality (1..100).
 /// Throws InvalidArgumentError (inconsistent image, quality out of range), IoError (encoding or

@@ -1,0 +1,86 @@
+#pragma once
+// NeCo training for front ends (the `neco train` command, the studio's training panel), torch-free:
+// a TrainingSession resolves a YAML config (or the built-in demo), opens and pre-scans the data,
+// builds the networks (downloading official pretrained weights on first use), continues a run from
+// its newest committed checkpoint, and trains with cooperative controls.
+//
+// A run folder holds config.yml (the resolved configuration), metrics.jsonl / metrics.csv (one
+// row per step) and checkpoints/ (RELIABILITY.md commit protocol). Starting a new run in a folder
+// that already holds one is refused: continue it with `resumeDir`.
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace neco {
+
+struct TrainingRequest {
+  std::filesystem::path config;           ///< YAML with the reference's keys; empty with `demo`
+  bool demo = false;                      ///< the built-in demo configuration (configs/demo.yml)
+  std::vector<std::string> overrides;     ///< "train.lr_heads=2e-4", applied in order
+  std::filesystem::path outDir;           ///< the run folder of a new run
+  std::filesystem::path resumeDir;        ///< continue this run (its own config.yml); exclusive with `config`
+  std::int64_t maxSteps = 0;              ///< stop once this many steps are done in all (0 = the schedule)
+  int loaderThreads = -1;                 ///< -1 = the config's num_workers
+};
+
+struct TrainingProgress {
+  std::int64_t step = 0;        ///< the step just run (0-based)
+  std::int64_t stepsDone = 0;
+  std::int64_t totalSteps = 0;  ///< where this run stops
+  std::int64_t epoch = 0;
+  double loss = 0;              ///< NaN when the step was skipped as non-finite
+  bool skipped = false;
+  double lrBackbone = 0, lrHead = 0, weightDecay = 0, momentum = 0, gradNorm = 0;
+  double dataMs = 0, forwardMs = 0, lossMs = 0, backwardMs = 0, optimizerMs = 0, emaMs = 0, stepMs = 0;
+  double imagesPerSecond = 0, etaSeconds = 0;
+  std::vector<std::string> skippedSamples;
+};
+
+struct TrainingSummary {
+  bool stopped = false;  ///< stop() or a signal ended the run before the schedule
+  std::int64_t stepsDone = 0;
+  std::int64_t totalSteps = 0;
+  std::filesystem::path lastCheckpoint;
+};
+
+class TrainingSession {
+ public:
+  /// Prepares everything up to the first step. `scanProgress` follows the dataset pre-scan.
+  /// Throws InvalidArgumentError (bad request or config value, naming it; a folder that already
+  /// holds a run), IoError / FormatError (config, dataset layout, too many bad files, checkpoints),
+  /// UnsupportedError (a setting this version cannot run), NetworkError (pretrained weights
+  /// missing and not downloadable).
+  explicit TrainingSession(const TrainingRequest& request,
+                           const std::function<void(std::size_t done, std::size_t total)>& scanProgress = {});
+  ~TrainingSession();
+  TrainingSession(const TrainingSession&) = delete;
+  TrainingSession& operator=(const TrainingSession&) = delete;
+
+  /// Trains until the end, stop() or a signal; `onProgress` runs on the calling thread after each
+  /// step. Throws TrainingError (non-finite steps in a row, no usable images), IoError.
+  TrainingSummary run(const std::function<void(const TrainingProgress&)>& onProgress = {});
+
+  void pause();
+  void resume();
+  void stepOnce();
+  void stop();
+  void requestStopFromSignal() noexcept;  ///< async-signal-safe
+
+  /// Config warnings, ignored reference keys, the data scan's findings, the resume point.
+  const std::vector<std::string>& notes() const noexcept;
+  std::int64_t startStep() const noexcept;  ///< 0, or the step a resume continues from
+  std::int64_t totalSteps() const noexcept;
+  const std::filesystem::path& runDir() const noexcept;
+  std::string describe() const;  ///< one line: model, data, batch, steps
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace neco

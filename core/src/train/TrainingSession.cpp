@@ -1,0 +1,216 @@
+// neco::TrainingSession: the torch-free facade over RunConfig + DatasetSource + Trainer.
+#include "neco/core/Training.h"
+
+#include "formats/AtomicFile.h"
+#include "neco/core/Error.h"
+#include "neco/core/Weights.h"
+#include "train/DatasetSource.h"
+#include "train/RunConfig.h"
+#include "train/Trainer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+#include <optional>
+
+namespace neco {
+namespace fs = std::filesystem;
+
+struct TrainingSession::Impl {
+  fs::path runDir;
+  train::RunConfig config;
+  train::TrainerConfig trainerConfig;
+  std::vector<std::string> notes;
+  std::unique_ptr<train::Trainer> trainer;
+  std::int64_t startStep = 0;
+  std::string dataName;
+  int lockFd = -1;  // flock on <run>/.lock: one trainer per run folder
+  ~Impl() {
+    if (lockFd >= 0) ::close(lockFd);
+  }
+};
+
+namespace {
+
+/// Holds an exclusive lock on the run folder for the session's lifetime (released by the OS on any
+/// exit, kill -9 included). Throws InvalidArgumentError when another process trains in it.
+int lockRunFolder(const fs::path& dir) {
+  const fs::path file = dir / ".lock";
+  const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) throw IoError(file, std::string("cannot create the run lock: ") + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    throw InvalidArgumentError("another process is training in " + dir.string() + " (it holds " + file.string() + ")");
+  }
+  return fd;
+}
+
+bool holdsRun(const fs::path& dir) {
+  std::error_code ec;
+  return fs::exists(dir / "config.yml", ec) || fs::exists(dir / "checkpoints", ec);
+}
+
+bool emptyOrMissing(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return true;
+  if (!fs::is_directory(dir, ec)) return false;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.path().filename() != ".lock") return false;  // a lock left by a run that failed to start
+  }
+  return true;
+}
+
+/// The run's configuration from the request: a new run's file (or the demo), or a resumed run's own.
+train::RunConfig resolveConfig(const TrainingRequest& r, fs::path& runDir) {
+  train::RunConfig c;
+  if (!r.resumeDir.empty()) {
+    if (!r.config.empty() || r.demo) {
+      throw InvalidArgumentError("--resume continues a run with its own config.yml; drop --config / --demo");
+    }
+    if (!r.outDir.empty() && fs::weakly_canonical(r.outDir) != fs::weakly_canonical(r.resumeDir)) {
+      throw InvalidArgumentError("--out " + r.outDir.string() + " differs from --resume " + r.resumeDir.string());
+    }
+    runDir = r.resumeDir;
+    if (!fs::exists(runDir / "config.yml")) {
+      throw InvalidArgumentError(runDir.string() + " is not a run folder (no config.yml); start a run with --out");
+    }
+    c = train::loadRunConfig(runDir / "config.yml");
+  } else {
+    if (r.outDir.empty()) throw InvalidArgumentError("a new run needs --out DIR (the run folder)");
+    if (r.config.empty() == !r.demo) throw InvalidArgumentError("give either --config FILE or --demo");
+    runDir = r.outDir;
+    if (holdsRun(runDir)) {
+      throw InvalidArgumentError(runDir.string() + " already holds a run; continue it with --resume " + runDir.string() +
+                                 " or choose another --out");
+    }
+    if (!emptyOrMissing(runDir)) {
+      throw InvalidArgumentError(runDir.string() + " is not empty; a new run needs an empty or new folder");
+    }
+    c = r.demo ? train::demoRunConfig() : train::loadRunConfig(r.config);
+  }
+  for (const std::string& o : r.overrides) train::applyOverride(c, o);
+  return c;
+}
+
+/// Official weights named by the config, fetched into the cache on first use.
+void resolvePretrained(const train::RunConfig& c, train::TrainerConfig& t, std::vector<std::string>& notes) {
+  if (t.pretrained) return;
+  const std::string name = train::officialWeightsName(c);
+  if (!name.empty()) {
+    const FetchResult f = fetchWeights(name);
+    t.pretrained = f.file;
+    notes.push_back("pretrained: " + name + " (" + f.file.string() + ")");
+  } else if (c.train.pretrained_weights && !c.train.pretrained_weights->empty()) {
+    throw InvalidArgumentError("train.pretrained_weights '" + *c.train.pretrained_weights +
+                               "' has no official download for this architecture; set neco.pretrained_path to the file");
+  }
+}
+
+}  // namespace
+
+TrainingSession::TrainingSession(const TrainingRequest& request,
+                                 const std::function<void(std::size_t, std::size_t)>& scanProgress)
+    : impl_(std::make_unique<Impl>()) {
+  Impl& s = *impl_;
+  s.config = resolveConfig(request, s.runDir);
+  for (const std::string& w : s.config.warnings) s.notes.push_back("config: " + w);
+  if (!s.config.ignored.empty()) {
+    std::string list;
+    for (const std::string& k : s.config.ignored) list += (list.empty() ? "" : ", ") + k;
+    s.notes.push_back("config: accepted, not used: " + list);
+  }
+  s.trainerConfig = train::toTrainerConfig(s.config);
+  if (request.maxSteps > 0) s.trainerConfig.maxSteps = request.maxSteps;
+  if (request.loaderThreads >= 0) s.trainerConfig.data.loaderThreads = request.loaderThreads;
+  resolvePretrained(s.config, s.trainerConfig, s.notes);
+  train::OpenedSource opened = train::openSampleSource(s.trainerConfig.data, scanProgress);
+  s.notes.insert(s.notes.end(), opened.notes.begin(), opened.notes.end());
+  s.dataName = s.trainerConfig.data.dataset + " (" + std::to_string(opened.source->size()) + " images)";
+
+  std::error_code ec;
+  fs::create_directories(s.runDir, ec);
+  if (ec) throw IoError(s.runDir, "cannot create the run folder: " + ec.message());
+  s.lockFd = lockRunFolder(s.runDir);
+  s.trainer = std::make_unique<train::Trainer>(s.trainerConfig, opened.source, s.runDir);
+  if (!request.resumeDir.empty()) {
+    const auto resumed = s.trainer->resumeFromLatest();
+    s.startStep = resumed.value_or(0);
+    s.notes.push_back(resumed ? "resuming at step " + std::to_string(*resumed)
+                              : "no committed checkpoint in " + s.runDir.string() + "; starting at step 0");
+  } else {
+    const std::string yaml = train::toYaml(s.config);
+    formats::writeFileAtomically(s.runDir / "config.yml", yaml.data(), yaml.size());
+  }
+}
+
+TrainingSession::~TrainingSession() = default;
+
+TrainingSummary TrainingSession::run(const std::function<void(const TrainingProgress&)>& onProgress) {
+  Impl& s = *impl_;
+  train::TrainerCallbacks callbacks;
+  // The trainer was built without callbacks; progress comes through a forwarding trainer callback.
+  std::function<void(const train::TrainerProgress&)> forward = [&onProgress](const train::TrainerProgress& p) {
+    if (!onProgress) return;
+    TrainingProgress out;
+    const train::StepReport& r = p.report;
+    out.step = r.step;
+    out.stepsDone = p.stepsDone;
+    out.totalSteps = p.totalSteps;
+    out.epoch = p.epoch;
+    out.loss = r.loss;
+    out.skipped = r.skipped;
+    out.lrBackbone = r.hyper.lrBackbone;
+    out.lrHead = r.hyper.lrHead;
+    out.weightDecay = r.hyper.weightDecay;
+    out.momentum = r.hyper.momentum;
+    out.gradNorm = r.gradNorm;
+    out.dataMs = p.dataWaitMs;
+    out.forwardMs = r.forwardMs;
+    out.lossMs = r.lossMs;
+    out.backwardMs = r.backwardMs;
+    out.optimizerMs = r.optimizerMs;
+    out.emaMs = r.emaMs;
+    out.stepMs = p.stepMs;
+    out.imagesPerSecond = p.imagesPerSecond;
+    out.etaSeconds = p.etaSeconds;
+    out.skippedSamples = p.skippedSamples;
+    onProgress(out);
+  };
+  s.trainer->setStepCallback(std::move(forward));
+  const train::TrainerResult result = s.trainer->run();
+  TrainingSummary summary;
+  summary.stopped = result.outcome == train::TrainerOutcome::Stopped;
+  summary.stepsDone = result.stepsDone;
+  summary.totalSteps = s.trainer->totalSteps();
+  if (result.lastCheckpoint) summary.lastCheckpoint = *result.lastCheckpoint;
+  return summary;
+}
+
+void TrainingSession::pause() { impl_->trainer->pause(); }
+void TrainingSession::resume() { impl_->trainer->resume(); }
+void TrainingSession::stepOnce() { impl_->trainer->stepOnce(); }
+void TrainingSession::stop() { impl_->trainer->stop(); }
+void TrainingSession::requestStopFromSignal() noexcept { impl_->trainer->requestStopFromSignal(); }
+const std::vector<std::string>& TrainingSession::notes() const noexcept { return impl_->notes; }
+std::int64_t TrainingSession::startStep() const noexcept { return impl_->startStep; }
+std::int64_t TrainingSession::totalSteps() const noexcept { return impl_->trainer->totalSteps(); }
+const fs::path& TrainingSession::runDir() const noexcept { return impl_->runDir; }
+
+std::string TrainingSession::describe() const {
+  const Impl& s = *impl_;
+  const train::TrainerConfig& t = s.trainerConfig;
+  return t.backbone.summary() + (t.pretrained ? " from " + t.pretrained->filename().string() : " from a random init") +
+         "; data " + s.dataName + "; batch " + std::to_string(t.batchSize) + ", crops " +
+         std::to_string(t.crops.globalCrops) + "x" + std::to_string(t.crops.globalSize) + " + " +
+         std::to_string(t.crops.localCrops) + "x" + std::to_string(t.crops.localSize) + "; " +
+         std::to_string(s.trainer->totalSteps()) + " of " + std::to_string(s.trainer->scheduleSteps()) +
+         " scheduled steps (" + std::to_string(s.trainer->iterationsPerEpoch()) + " per epoch)";
+}
+
+}  // namespace neco
