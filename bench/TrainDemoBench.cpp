@@ -1,14 +1,13 @@
 // neco_bench_train_demo [--steps N] [--batch B] [--seed S]: NeCo training on the embedded demo scenes
 // with the tiny ViT, one JSON object per line on stdout: per step the loss, the step-time split, and
 // every `--eval-every` steps two measures on a fixed held-out batch (validation scenes):
-//   held_out_loss  the NeCo loss (in-batch references from a fixed generator, no update)
-//   agreement      mean Spearman correlation between the student's and the teacher's similarity
-//                  orderings of each global-crop patch against 49 fixed reference patches
+//   held_out_loss, agreement  as TrainingMonitor measures them (train/TrainingMonitor.h)
 // The proof-of-learning run of docs/TRAINING.md; development tool, not a test.
 #include "neco/core/DemoDataset.h"
 #include "neco/core/Error.h"
 #include "train/BatchBuilder.h"
 #include "train/NecoStep.h"
+#include "train/TrainingMonitor.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -46,36 +45,6 @@ NecoBatch batchOf(int first, int count, std::uint64_t seed, std::uint64_t epoch)
   return collate(samples);
 }
 
-/// Ranks along the last axis (0 = smallest).
-at::Tensor ranks(const at::Tensor& x) { return x.argsort(/*dim=*/int64_t{-1}).argsort(/*dim=*/int64_t{-1}).to(at::kFloat); }
-
-double agreement(NecoStep& trainer, const NecoBatch& batch) {
-  at::NoGradGuard noGrad;
-  trainer.student()->eval();
-  const at::Tensor s = trainer.student()->forward(batch.crops[0]), t = trainer.teacher()->forward(batch.crops[0]);
-  trainer.student()->train();
-  const int64_t C = s.size(1);
-  const at::Tensor sr = s.permute({0, 2, 3, 1}).reshape({-1, C}), tr = t.permute({0, 2, 3, 1}).reshape({-1, C});
-  const at::Tensor refs = tr.slice(0, 0, 49);  // fixed: the first 49 teacher patches of the batch
-  const at::Tensor a = ranks(sr.matmul(refs.t())), b = ranks(tr.matmul(refs.t()));
-  const at::Tensor ac = a - a.mean(-1, true), bc = b - b.mean(-1, true);
-  return ((ac * bc).sum(-1) / (ac.norm(2, {-1}) * bc.norm(2, {-1}))).mean().item<double>();
-}
-
-double heldOutLoss(NecoStep& trainer, const NecoBatch& batch) {
-  at::NoGradGuard noGrad;
-  trainer.student()->eval();
-  std::vector<at::Tensor> studentMaps, teacherMaps;
-  for (const at::Tensor& c : batch.crops) studentMaps.push_back(trainer.student()->forward(c));
-  for (int c = 0; c < 2; ++c) teacherMaps.push_back(trainer.teacher()->forward(batch.crops[static_cast<std::size_t>(c)]));
-  trainer.student()->train();
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(5);
-  const NecoLossResult r = necoLoss({studentMaps, teacherMaps, batch.inGlobal, batch.inCrop},
-                                    [&](int, int, const at::Tensor& aligned) { return batchReferences(aligned, gen); },
-                                    trainer.config().loss);
-  return r.loss.item<double>();
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -98,13 +67,13 @@ int main(int argc, char** argv) {
     config.queueLength = 2048;
     config.seed = o.seed;
     NecoStep trainer(neco::nn::ViTConfig::tiny(), config);
-    const NecoBatch heldOut = batchOf(demo.trainCount, std::min(8, demo.valCount), o.seed, 0);
+    const TrainingMonitor monitor(*demoValidationSource(demo), crops(), o.seed);
     const int perEpoch = demo.trainCount / o.batch;
     for (int step = 0; step <= o.steps; ++step) {
       std::string line = "{\"step\":" + std::to_string(step);
       if (step % o.evalEvery == 0 || step == o.steps) {
-        line += ",\"held_out_loss\":" + std::to_string(heldOutLoss(trainer, heldOut)) +
-                ",\"agreement\":" + std::to_string(agreement(trainer, heldOut));
+        const MonitorValues m = monitor.measure(trainer);
+        line += ",\"held_out_loss\":" + std::to_string(m.heldOutLoss) + ",\"agreement\":" + std::to_string(m.agreement);
       }
       if (step < o.steps) {
         const auto t0 = std::chrono::steady_clock::now();

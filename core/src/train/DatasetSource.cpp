@@ -34,6 +34,7 @@ OpenedSource openSampleSource(const DataSourceConfig& config,
   OpenedSource out;
   if (config.dataset == "demo" && config.root.empty()) {
     out.source = demoSampleSource();
+    out.heldOut = demoValidationSource();
     out.notes.push_back("data: the embedded demo scenes (" + std::to_string(out.source->size()) + " images, rendered in memory)");
     return out;
   }
@@ -55,6 +56,13 @@ OpenedSource openSampleSource(const DataSourceConfig& config,
   for (const data::BadItem& b : report.bad) out.notes.push_back("data: skipped " + b.reason);
   data::requireUsable(report, config.maxBadFraction);
   out.source = std::make_shared<DatasetSource>(data::withoutBad(dataset, report));
+  if (config.split != "val") {
+    try {  // the monitor's held-out images: the dataset's validation split, when it has one
+      out.heldOut = std::make_shared<DatasetSource>(data::openDataset(kind, config.root, "val"));
+    } catch (const Error& e) {
+      out.notes.push_back(std::string("data: no validation split for the monitor (") + e.what() + ")");
+    }
+  }
   return out;
 }
 

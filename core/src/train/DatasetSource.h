@@ -16,6 +16,7 @@ namespace neco::train {
 
 struct OpenedSource {
   std::shared_ptr<const SampleSource> source;
+  std::shared_ptr<const SampleSource> heldOut;  ///< validation images for the monitor; null when none
   std::vector<std::string> notes;  ///< what the scan found: counts, cached verdicts, skipped files
 };
 

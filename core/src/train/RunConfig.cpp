@@ -216,6 +216,7 @@ std::vector<KeySpec> buildKeys() {
       n("prefetch_batches", &N::prefetch_batches),
       n("checkpoint_every", &N::checkpoint_every, "steps; 0: once per epoch"),
       n("keep_checkpoints", &N::keep_checkpoints),
+      n("monitor_every", &N::monitor_every, "steps between held-out loss / agreement; 0: off"),
       n("max_steps", &N::max_steps, "0: the whole schedule"),
       n("max_consecutive_non_finite", &N::max_consecutive_non_finite),
       n("exact_queue_fill", &N::exact_queue_fill),
@@ -452,6 +453,7 @@ RunConfig demoRunConfig() {
   c.train.max_epochs = 50;  // 48 demo train images / 8 = 6 steps per epoch: 300 steps, ~0.8 s each on 2 cores
   c.neco.model = "tiny";
   c.neco.checkpoint_every = 50;
+  c.neco.monitor_every = 25;
   return c;
 }
 

@@ -96,6 +96,7 @@ struct RunConfig {
     int prefetch_batches = 2;
     std::int64_t checkpoint_every = 0;  ///< steps; 0 = once per epoch
     int keep_checkpoints = 3;
+    std::int64_t monitor_every = 0;  ///< steps between held-out measurements; 0 = off
     std::int64_t max_steps = 0;  ///< 0 = the whole schedule
     int max_consecutive_non_finite = 10;
     bool exact_queue_fill = false;

@@ -291,6 +291,8 @@ TrainerConfig toTrainerConfig(const RunConfig& c) {
   r.maxSteps = c.neco.max_steps;
   r.checkpointEvery = c.neco.checkpoint_every;
   r.keepCheckpoints = c.neco.keep_checkpoints;
+  if (c.neco.monitor_every < 0) bad(c, "neco.monitor_every", "must be >= 0 (0: off)");
+  r.monitorEvery = c.neco.monitor_every;
   r.seed = c.neco.seed;
 
   if (!c.neco.pretrained_path.empty()) {

@@ -26,4 +26,7 @@ class SampleSource {
 /// needs no file and no image codec, identical on every machine.
 std::unique_ptr<SampleSource> demoSampleSource(const DemoDatasetOptions& options = {});
 
+/// The demo scenes of the validation split (indices trainCount .. trainCount + valCount - 1).
+std::unique_ptr<SampleSource> demoValidationSource(const DemoDatasetOptions& options = {});
+
 }  // namespace neco::train

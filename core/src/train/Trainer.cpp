@@ -106,6 +106,20 @@ Trainer::Trainer(TrainerConfig config, std::shared_ptr<const SampleSource> sourc
 
 Trainer::~Trainer() = default;
 
+void Trainer::setMonitor(const SampleSource& heldOut) {
+  monitor_ = std::make_unique<TrainingMonitor>(heldOut, config_.crops, config_.seed);
+}
+
+MonitorValues Trainer::runMonitor() {
+  const MonitorValues v = monitor_->measure(*step_);
+  std::ofstream(runDir_ / "monitor.jsonl", std::ios::app)
+      << "{\"step\":" << v.step << ",\"held_out_loss\":" << jsonNumber(v.heldOutLoss)
+      << ",\"agreement\":" << jsonNumber(v.agreement) << "}\n";
+  spdlog::info("monitor at step {}: held-out loss {:.5f}, student/teacher ordering agreement {:.4f}", v.step,
+               v.heldOutLoss, v.agreement);
+  return v;
+}
+
 std::optional<std::int64_t> Trainer::resumeFromLatest() {
   std::vector<std::string> notes;
   store_.removeTemporaries(&notes);
@@ -210,7 +224,7 @@ fs::path Trainer::saveCheckpoint() {
 
 void Trainer::trimMetrics(std::int64_t fromStep) {
   // A resumed run rewrites the rows of steps it will run again, so the files read like one run.
-  for (const char* name : {"metrics.jsonl", "metrics.csv"}) {
+  for (const char* name : {"metrics.jsonl", "metrics.csv", "monitor.jsonl"}) {
     const fs::path file = runDir_ / name;
     std::ifstream in(file);
     if (!in) continue;
@@ -223,7 +237,8 @@ void Trainer::trimMetrics(std::int64_t fromStep) {
         if (csv) kept += line + "\n";  // the header
         continue;
       }
-      if (std::stoll(field) < fromStep) kept += line + "\n";
+      // metrics rows are numbered by the step run, monitor rows by the steps done before measuring
+      if (std::stoll(field) < fromStep + (file.filename() == "monitor.jsonl" ? 1 : 0)) kept += line + "\n";
     }
     in.close();
     std::ofstream out(file, std::ios::trunc);
@@ -282,6 +297,8 @@ TrainerResult Trainer::run() {
   BatchLoader loader(*source_, plan, config_.data.loaderThreads, config_.data.prefetchBatches, first);
   const std::int64_t every = config_.checkpointEvery > 0 ? config_.checkpointEvery : perEpoch_;
   double averageMs = 0;
+  const bool monitoring = monitor_ != nullptr && config_.monitorEvery > 0;
+  if (monitoring && first == 0) runMonitor();
   publishSnapshot();
   while (step_->stepIndex() < totalSteps_) {
     if (stopRequested_.load() || !waitWhilePaused()) {
@@ -303,6 +320,7 @@ TrainerResult Trainer::run() {
     p.skippedSamples = std::move(batch.skipped);
     skippedSamples_ += static_cast<std::int64_t>(p.skippedSamples.size());
     for (const std::string& s : p.skippedSamples) spdlog::warn("skipped sample {}", s);
+    if (monitoring && (p.stepsDone % config_.monitorEvery == 0 || p.stepsDone == totalSteps_)) p.monitor = runMonitor();
     if (p.report.skipped) spdlog::warn("step {}: non-finite loss or gradient, step skipped", p.report.step);
     appendMetrics(p);
     if (callbacks_.onStep) callbacks_.onStep(p);

@@ -11,6 +11,7 @@
 #include "train/NecoStep.h"
 #include "train/SampleSource.h"
 #include "train/TrainerConfig.h"
+#include "train/TrainingMonitor.h"
 #include "train/TrainingCheckpoint.h"
 
 #include <ATen/core/Tensor.h>
@@ -40,6 +41,7 @@ struct TrainerProgress {
   double imagesPerSecond = 0;   ///< moving average
   double etaSeconds = 0;
   std::vector<std::string> skippedSamples;
+  std::optional<MonitorValues> monitor;  ///< set on the steps the held-out monitor measured
 };
 
 /// Copies of the networks at a safe point, for views that follow the live weights.
@@ -91,6 +93,10 @@ class Trainer {
   /// first. Thread-safe.
   std::shared_ptr<const NetworkSnapshot> snapshot() const;
   void setSnapshotEvery(std::int64_t steps) { snapshotEvery_.store(std::max<std::int64_t>(1, steps)); }
+  /// Measures held-out loss and ordering agreement on the first images of `heldOut` every
+  /// config.monitorEvery steps (and before the first step), into <run>/monitor.jsonl and
+  /// TrainerProgress::monitor. Throws what TrainingMonitor's constructor throws.
+  void setMonitor(const SampleSource& heldOut);
   /// Replaces callbacks.onStep (before run()).
   void setStepCallback(std::function<void(const TrainerProgress&)> onStep) { callbacks_.onStep = std::move(onStep); }
 
@@ -106,6 +112,7 @@ class Trainer {
   void publishSnapshot();
   bool waitWhilePaused();  // false when stop was asked
   void appendMetrics(const TrainerProgress& p);
+  MonitorValues runMonitor();
   void trimMetrics(std::int64_t fromStep);
 
   TrainerConfig config_;
@@ -113,6 +120,7 @@ class Trainer {
   std::filesystem::path runDir_;
   TrainerCallbacks callbacks_;
   std::unique_ptr<NecoStep> step_;
+  std::unique_ptr<TrainingMonitor> monitor_;
   CheckpointStore store_;
   std::string fingerprint_;
   std::int64_t perEpoch_ = 0, totalSteps_ = 0, skippedSamples_ = 0;

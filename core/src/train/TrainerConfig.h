@@ -43,6 +43,7 @@ struct TrainerConfig {
   std::int64_t maxSteps = 0;
   std::int64_t checkpointEvery = 0;  ///< steps between checkpoints; 0 = once per epoch
   int keepCheckpoints = 3;           ///< committed checkpoints kept (older ones are pruned)
+  std::int64_t monitorEvery = 0;     ///< steps between held-out measurements (TrainingMonitor); 0 = off
   std::uint64_t seed = 400;
 };
 

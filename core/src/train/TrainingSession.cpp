@@ -138,6 +138,13 @@ TrainingSession::TrainingSession(const TrainingRequest& request,
   if (ec) throw IoError(s.runDir, "cannot create the run folder: " + ec.message());
   s.lockFd = lockRunFolder(s.runDir);
   s.trainer = std::make_unique<train::Trainer>(s.trainerConfig, opened.source, s.runDir);
+  if (s.trainerConfig.monitorEvery > 0 && opened.heldOut) {
+    try {
+      s.trainer->setMonitor(*opened.heldOut);
+    } catch (const Error& e) {
+      s.notes.push_back(std::string("monitor off: ") + e.what());
+    }
+  }
   if (!request.resumeDir.empty()) {
     const auto resumed = s.trainer->resumeFromLatest();
     s.startStep = resumed.value_or(0);
@@ -180,6 +187,11 @@ TrainingSummary TrainingSession::run(const std::function<void(const TrainingProg
     out.imagesPerSecond = p.imagesPerSecond;
     out.etaSeconds = p.etaSeconds;
     out.skippedSamples = p.skippedSamples;
+    if (p.monitor) {
+      out.monitored = true;
+      out.heldOutLoss = p.monitor->heldOutLoss;
+      out.agreement = p.monitor->agreement;
+    }
     onProgress(out);
   };
   s.trainer->setStepCallback(std::move(forward));

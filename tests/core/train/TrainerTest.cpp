@@ -201,3 +201,43 @@ NECO_TEST(Trainer, rejectsInconsistentSettings) {
   Trainer t(other, tinySource(), tmp.path / "run");
   NECO_CHECK_THROWS(neco::InvalidArgumentError, t.resumeFromLatest());
 }
+
+NECO_TEST(Trainer, monitorMeasuresHeldOutLossAndAgreementOnSchedule) {
+  neco::test::TempFolder tmp("trainer");
+  TrainerConfig c = neco::test::tinyTrainerConfig();
+  c.monitorEvery = 3;
+  neco::DemoDatasetOptions demo = neco::test::tinyDemo();
+  demo.valCount = 4;
+  std::vector<std::int64_t> measured;
+  TrainerCallbacks cb;
+  cb.onStep = [&](const TrainerProgress& p) {
+    if (p.monitor) {
+      measured.push_back(p.monitor->step);
+      NECO_CHECK(std::isfinite(p.monitor->heldOutLoss) && p.monitor->heldOutLoss > 0);
+      NECO_CHECK(p.monitor->agreement > -1.0 && p.monitor->agreement <= 1.0);
+    }
+  };
+  Trainer t(c, tinySource(), tmp.path, cb);
+  t.setMonitor(*demoValidationSource(demo));
+  const at::Tensor before = t.step().student()->named_parameters()[0].value().clone();
+  t.run();
+  NECO_CHECK((measured == std::vector<std::int64_t>{3, 6, 8}));
+  std::ifstream in(tmp.path / "monitor.jsonl");
+  std::string line;
+  std::vector<std::string> rows;
+  while (std::getline(in, line)) rows.push_back(line);
+  NECO_REQUIRE(rows.size() == 4);  // before the first step, then 3, 6, 8
+  NECO_CHECK(rows[0].rfind("{\"step\":0,", 0) == 0);
+  // measuring does not change training: same losses as an unmonitored run
+  neco::test::TempFolder plain("trainer");
+  Recorded a, b;
+  TrainerConfig once = c;
+  once.maxSteps = 4;
+  Trainer m(once, tinySource(), tmp.path / "m", recordInto(a));
+  m.setMonitor(*demoValidationSource(demo));
+  m.run();
+  Trainer u(once, tinySource(), plain.path, recordInto(b));
+  u.run();
+  NECO_CHECK(a.losses == b.losses);
+  NECO_CHECK(!at::equal(before, t.step().student()->named_parameters()[0].value()));
+}

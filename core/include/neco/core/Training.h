@@ -39,6 +39,8 @@ struct TrainingProgress {
   double dataMs = 0, forwardMs = 0, lossMs = 0, backwardMs = 0, optimizerMs = 0, emaMs = 0, stepMs = 0;
   double imagesPerSecond = 0, etaSeconds = 0;
   std::vector<std::string> skippedSamples;
+  bool monitored = false;  ///< the held-out monitor measured after this step (neco.monitor_every)
+  double heldOutLoss = 0, agreement = 0;
 };
 
 struct TrainingSummary {
