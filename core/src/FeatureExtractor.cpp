@@ -1,5 +1,7 @@
 #include "neco/core/FeatureExtractor.h"
 
+#include "FeatureExtractorImpl.h"
+
 #include "checkpoint/BackboneLoader.h"
 #include "neco/core/Checkpoint.h"
 #include "neco/core/Error.h"
@@ -17,10 +19,6 @@ namespace neco {
 
 namespace F = torch::nn::functional;
 
-struct FeatureExtractor::Impl {
-  nn::VisionTransformer model{nullptr};
-  std::string weights;
-};
 
 FeatureExtractor::FeatureExtractor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 FeatureExtractor::~FeatureExtractor() = default;

@@ -97,8 +97,8 @@ class Trainer {
   /// config.monitorEvery steps (and before the first step), into <run>/monitor.jsonl and
   /// TrainerProgress::monitor. Throws what TrainingMonitor's constructor throws.
   void setMonitor(const SampleSource& heldOut);
-  /// Replaces callbacks.onStep (before run()).
-  void setStepCallback(std::function<void(const TrainerProgress&)> onStep) { callbacks_.onStep = std::move(onStep); }
+  /// Replaces the callbacks (before run()).
+  void setCallbacks(TrainerCallbacks callbacks) { callbacks_ = std::move(callbacks); }
 
   std::int64_t totalSteps() const noexcept { return totalSteps_; }
   std::int64_t scheduleSteps() const noexcept { return step_->config().schedule.totalSteps; }

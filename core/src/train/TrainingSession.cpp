@@ -1,6 +1,8 @@
 // neco::TrainingSession: the torch-free facade over RunConfig + DatasetSource + Trainer.
 #include "neco/core/Training.h"
 
+#include "FeatureExtractorImpl.h"
+
 #include "formats/AtomicFile.h"
 #include "neco/core/Error.h"
 #include "neco/core/Weights.h"
@@ -8,6 +10,7 @@
 #include "train/RunConfig.h"
 #include "train/Trainer.h"
 
+#include <ATen/ATen.h>
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
@@ -159,9 +162,14 @@ TrainingSession::TrainingSession(const TrainingRequest& request,
 TrainingSession::~TrainingSession() = default;
 
 TrainingSummary TrainingSession::run(const std::function<void(const TrainingProgress&)>& onProgress) {
+  TrainingCallbacks callbacks;
+  callbacks.onProgress = onProgress;
+  return run(callbacks);
+}
+
+TrainingSummary TrainingSession::run(const TrainingCallbacks& callbacks) {
   Impl& s = *impl_;
-  train::TrainerCallbacks callbacks;
-  // The trainer was built without callbacks; progress comes through a forwarding trainer callback.
+  const auto& onProgress = callbacks.onProgress;
   std::function<void(const train::TrainerProgress&)> forward = [&onProgress](const train::TrainerProgress& p) {
     if (!onProgress) return;
     TrainingProgress out;
@@ -194,7 +202,11 @@ TrainingSummary TrainingSession::run(const std::function<void(const TrainingProg
     }
     onProgress(out);
   };
-  s.trainer->setStepCallback(std::move(forward));
+  train::TrainerCallbacks inner;
+  inner.onStep = std::move(forward);
+  inner.onCheckpoint = callbacks.onCheckpoint;
+  inner.onPauseChanged = callbacks.onPauseChanged;
+  s.trainer->setCallbacks(std::move(inner));
   const train::TrainerResult result = s.trainer->run();
   TrainingSummary summary;
   summary.stopped = result.outcome == train::TrainerOutcome::Stopped;
@@ -213,6 +225,28 @@ const std::vector<std::string>& TrainingSession::notes() const noexcept { return
 std::int64_t TrainingSession::startStep() const noexcept { return impl_->startStep; }
 std::int64_t TrainingSession::totalSteps() const noexcept { return impl_->trainer->totalSteps(); }
 const fs::path& TrainingSession::runDir() const noexcept { return impl_->runDir; }
+
+void TrainingSession::setLiveEvery(std::int64_t steps) { impl_->trainer->setSnapshotEvery(steps); }
+
+std::shared_ptr<const FeatureExtractor> TrainingSession::liveExtractor(bool teacher) const {
+  const auto snapshot = impl_->trainer->snapshot();
+  if (!snapshot) return nullptr;
+  nn::ViTConfig config = impl_->trainerConfig.backbone;
+  config.dropPathRate = 0.0;
+  auto impl = std::make_unique<FeatureExtractor::Impl>();
+  impl->model = nn::VisionTransformer(config);
+  {
+    at::NoGradGuard noGrad;
+    auto params = impl->model->named_parameters();
+    for (const auto& [name, value] : teacher ? snapshot->teacher : snapshot->student) {
+      if (at::Tensor* target = params.find(name)) target->copy_(value);
+    }
+  }
+  impl->model->eval();
+  impl->weights = std::string(teacher ? "teacher" : "student") + " of " + impl_->runDir.string() + " at step " +
+                  std::to_string(snapshot->step);
+  return std::shared_ptr<const FeatureExtractor>(new FeatureExtractor(std::move(impl)));
+}
 
 std::string TrainingSession::describe() const {
   const Impl& s = *impl_;

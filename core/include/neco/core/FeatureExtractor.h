@@ -42,6 +42,7 @@ struct ModelDescription {
 };
 
 struct CheckpointOptions;
+class TrainingSession;
 
 class FeatureExtractor {
  public:
@@ -67,6 +68,7 @@ class FeatureExtractor {
   PatchFeatures extract(const RgbImage& image, int inputSide, bool normalise = true) const;
 
  private:
+  friend class TrainingSession;  // live extractors of the networks being trained
   struct Impl;
   explicit FeatureExtractor(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

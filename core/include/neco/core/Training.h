@@ -8,6 +8,8 @@
 // row per step) and checkpoints/ (RELIABILITY.md commit protocol). Starting a new run in a folder
 // that already holds one is refused: continue it with `resumeDir`.
 
+#include "neco/core/FeatureExtractor.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -50,6 +52,13 @@ struct TrainingSummary {
   std::filesystem::path lastCheckpoint;
 };
 
+/// Called on the training thread (run()'s caller): keep them short and thread-safe.
+struct TrainingCallbacks {
+  std::function<void(const TrainingProgress&)> onProgress;                         ///< after each step
+  std::function<void(const std::filesystem::path& dir, std::int64_t step)> onCheckpoint;  ///< committed
+  std::function<void(bool paused)> onPauseChanged;  ///< entering / leaving a pause (a snapshot is fresh)
+};
+
 class TrainingSession {
  public:
   /// Prepares everything up to the first step. `scanProgress` follows the dataset pre-scan.
@@ -66,12 +75,19 @@ class TrainingSession {
   /// Trains until the end, stop() or a signal; `onProgress` runs on the calling thread after each
   /// step. Throws TrainingError (non-finite steps in a row, no usable images), IoError.
   TrainingSummary run(const std::function<void(const TrainingProgress&)>& onProgress = {});
+  TrainingSummary run(const TrainingCallbacks& callbacks);
 
   void pause();
   void resume();
   void stepOnce();
   void stop();
   void requestStopFromSignal() noexcept;  ///< async-signal-safe
+
+  /// A feature extractor on a copy of the student's (or teacher's) backbone as of the latest snapshot,
+  /// for views that follow the live weights; null before the first snapshot. Thread-safe.
+  std::shared_ptr<const FeatureExtractor> liveExtractor(bool teacher) const;
+  /// Snapshots are taken every `steps` steps (default 10), when paused, and at the end.
+  void setLiveEvery(std::int64_t steps);
 
   /// Config warnings, ignored reference keys, the data scan's findings, the resume point.
   const std::vector<std::string>& notes() const noexcept;
