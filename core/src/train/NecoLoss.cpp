@@ -6,6 +6,7 @@
 
 #include <ATen/ATen.h>
 
+#include <chrono>
 #include <string>
 
 namespace neco::train {
@@ -91,9 +92,11 @@ NecoLossResult necoLoss(const NecoLossInputs& in, const ReferenceSource& referen
       }
       const at::Tensor studentSims = patchSimilarities(patchRows(studentAligned), refs, config.similarity);
       // NOTE: the sort stays fp32 (or fp64) whatever precision the backbone ran in.
+      const auto sortStart = std::chrono::steady_clock::now();
       const at::Tensor sub = sort::sortCrossEntropy(studentSims, teacherSims, config.network, config.student, config.teacher,
                                                     config.logFloor)
                                  .mean();
+      result.sortMs += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - sortStart).count();
       result.sub[static_cast<std::size_t>(c)][static_cast<std::size_t>(v)] = sub.item<double>();
       loss_c = loss_c.defined() ? loss_c + sub : sub;
     }

@@ -51,6 +51,7 @@ struct NecoLossInputs {
 struct NecoLossResult {
   at::Tensor loss;                       ///< scalar, differentiable in the student maps
   std::vector<std::vector<double>> sub;  ///< sub[c][v]: each subloss (v == c left at 0), for monitoring
+  double sortMs = 0;                     ///< wall time of the fused sorts + cross-entropy (forward), for benchmarks
 };
 
 /// Throws InvalidArgumentError for inconsistent shapes (naming the tensor).

@@ -164,6 +164,7 @@ StepReport NecoStep::step(const NecoBatch& batch) {
   report.loss = loss.loss.item<double>();
   if (step_ >= nanFrom_ && step_ < nanFrom_ + nanCount_) report.loss = std::nan("");  // NECO_FAULT test hook
   report.lossMs = msSince(t0);
+  report.sortMs = loss.sortMs;
 
   optimizer_->zero_grad();
   bool finite = std::isfinite(report.loss);

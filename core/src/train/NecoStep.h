@@ -57,6 +57,7 @@ struct StepReport {
   double gradNorm = 0;          ///< before clipping
   StepHyperParameters hyper;    ///< what the optimizer and the EMA used
   double forwardMs = 0, lossMs = 0, backwardMs = 0, optimizerMs = 0, emaMs = 0;
+  double sortMs = 0;            ///< the sorts' share of lossMs (forward only; their backward is in backwardMs)
 };
 
 class NecoStep {

@@ -261,6 +261,7 @@ void Trainer::appendMetrics(const TrainerProgress& p) {
       {"data_ms", number(p.dataWaitMs)},
       {"forward_ms", number(r.forwardMs)},
       {"loss_ms", number(r.lossMs)},
+      {"sort_ms", number(r.sortMs)},
       {"backward_ms", number(r.backwardMs)},
       {"ema_ms", number(r.emaMs)},
       {"optimizer_ms", number(r.optimizerMs)},

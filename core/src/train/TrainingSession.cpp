@@ -188,6 +188,7 @@ TrainingSummary TrainingSession::run(const TrainingCallbacks& callbacks) {
     out.dataMs = p.dataWaitMs;
     out.forwardMs = r.forwardMs;
     out.lossMs = r.lossMs;
+    out.sortMs = r.sortMs;
     out.backwardMs = r.backwardMs;
     out.optimizerMs = r.optimizerMs;
     out.emaMs = r.emaMs;

@@ -38,7 +38,7 @@ struct TrainingProgress {
   double loss = 0;              ///< NaN when the step was skipped as non-finite
   bool skipped = false;
   double lrBackbone = 0, lrHead = 0, weightDecay = 0, momentum = 0, gradNorm = 0;
-  double dataMs = 0, forwardMs = 0, lossMs = 0, backwardMs = 0, optimizerMs = 0, emaMs = 0, stepMs = 0;
+  double dataMs = 0, forwardMs = 0, lossMs = 0, sortMs = 0, backwardMs = 0, optimizerMs = 0, emaMs = 0, stepMs = 0;
   double imagesPerSecond = 0, etaSeconds = 0;
   std::vector<std::string> skippedSamples;
   bool monitored = false;  ///< the held-out monitor measured after this step (neco.monitor_every)
