@@ -65,7 +65,10 @@ NecoLossResult necoLoss(const NecoLossInputs& in, const ReferenceSource& referen
   ops::RoiAlignOptions roi;
   roi.outputSize = config.roiSize;
   const int M = config.roiSize * config.roiSize;
+  const bool masked = !in.teacherMasks.empty();
+  check(!masked || static_cast<int>(in.teacherMasks.size()) == G, "need one teacher mask per global crop");
   NecoLossResult result;
+  if (masked) result.maskedPositions = 0;
   result.sub.assign(static_cast<std::size_t>(G), std::vector<double>(static_cast<std::size_t>(V), 0.0));
   at::Tensor total;
   for (int c = 0; c < G; ++c) {
@@ -80,9 +83,30 @@ NecoLossResult necoLoss(const NecoLossInputs& in, const ReferenceSource& referen
         teacherAligned = ops::roiAlign(teacherMap.detach(),
                                        tokenBoxes(in.inGlobal.select(1, c).select(1, v), config.patchSize, teacherMap.options()), roi);
       }
+      at::Tensor positions, candidates = teacherAligned;  // positions: (B K^2) 0 / 1 when masked
+      if (masked) {
+        at::NoGradGuard noGrad;
+        const at::Tensor& mask = in.teacherMasks[static_cast<std::size_t>(c)];
+        check(mask.dim() == 4 && mask.size(0) == B && mask.size(1) == 1 && mask.size(2) == teacherMap.size(2) &&
+                  mask.size(3) == teacherMap.size(3),
+              "every teacher mask must be (B, 1, h, w) like its map");
+        // the reference's `aligned >= 1.0`, with room for the float rounding of an average of ones
+        const at::Tensor aligned = ops::roiAlign(
+            mask.to(teacherMap.scalar_type()), tokenBoxes(in.inGlobal.select(1, c).select(1, v), config.patchSize, teacherMap.options()), roi);
+        positions = (aligned.reshape({-1}) >= 1.0 - 1e-6).to(teacherMap.scalar_type());
+        const std::int64_t count = positions.sum().item<std::int64_t>();
+        result.maskedPositions += count;
+        if (count == 0) continue;  // nothing of this pair is in the mask: it contributes 0
+        // in-batch candidates: the masked patches, tiled to B K^2 rows in (image, y, x) order
+        const at::Tensor rows = patchRows(teacherAligned).reshape({-1, teacherAligned.size(1)});
+        const at::Tensor kept = rows.index_select(0, positions.nonzero().flatten());
+        const std::int64_t repeats = (rows.size(0) + count - 1) / count;
+        candidates = kept.repeat({repeats, 1}).slice(0, 0, rows.size(0))
+                         .reshape({B, config.roiSize, config.roiSize, -1}).permute({0, 3, 1, 2});
+      }
       const at::Tensor studentAligned =
           ops::roiAlign(studentMap, tokenBoxes(in.inCrop.select(1, v).select(1, c), config.patchSize, studentMap.options()), roi);
-      const at::Tensor refs = references(c, v, teacherAligned).to(studentAligned.scalar_type()).detach();
+      const at::Tensor refs = references(c, v, candidates).to(studentAligned.scalar_type()).detach();
       check(refs.dim() == 3 && refs.size(0) == B && refs.size(1) == M && refs.size(2) == studentMap.size(1),
             "references must be (B, K^2, C)");
       at::Tensor teacherSims;
@@ -93,13 +117,14 @@ NecoLossResult necoLoss(const NecoLossInputs& in, const ReferenceSource& referen
       const at::Tensor studentSims = patchSimilarities(patchRows(studentAligned), refs, config.similarity);
       // NOTE: the sort stays fp32 (or fp64) whatever precision the backbone ran in.
       const auto sortStart = std::chrono::steady_clock::now();
-      const at::Tensor sub = sort::sortCrossEntropy(studentSims, teacherSims, config.network, config.student, config.teacher,
-                                                    config.logFloor)
-                                 .mean();
+      const at::Tensor rowLoss = sort::sortCrossEntropy(studentSims, teacherSims, config.network, config.student,
+                                                        config.teacher, config.logFloor);
+      const at::Tensor sub = masked ? (rowLoss * positions).sum() / positions.sum() : rowLoss.mean();
       result.sortMs += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - sortStart).count();
       result.sub[static_cast<std::size_t>(c)][static_cast<std::size_t>(v)] = sub.item<double>();
       loss_c = loss_c.defined() ? loss_c + sub : sub;
     }
+    if (!loss_c.defined()) loss_c = at::zeros({}, in.studentMaps[0].options());  // every pair masked out
     loss_c = loss_c / static_cast<double>(V - 1);
     total = total.defined() ? total + loss_c : loss_c;
   }

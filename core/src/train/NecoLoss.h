@@ -15,6 +15,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <cstdint>
 #include <functional>
 #include <vector>
 
@@ -38,7 +39,8 @@ struct NecoLossConfig {
 };
 
 /// Reference patches for the pair (c, v): (B, K^2, C) rows; `teacherAligned` is the teacher's aligned
-/// region of that pair, (B, C, K, K), for the in-batch strategy.
+/// region of that pair, (B, C, K, K), for the in-batch strategy. With a loss mask it holds only the
+/// masked patches, tiled to that shape in (image, y, x) order, as the reference selects them.
 using ReferenceSource = std::function<at::Tensor(int c, int v, const at::Tensor& teacherAligned)>;
 
 struct NecoLossInputs {
@@ -46,14 +48,20 @@ struct NecoLossInputs {
   std::vector<at::Tensor> teacherMaps;  ///< per global crop c: (B, C, h, w)
   at::Tensor inGlobal;                  ///< (B, G, V, 4): intersection(c, v) in global crop c's pixels
   at::Tensor inCrop;                    ///< (B, V, G, 4): the same in crop v's pixels
+  /// Per global crop c: (B, 1, h, w) 0 / 1 loss mask (LossMasks.h, already inverted for 'bg');
+  /// empty: every position counts.
+  std::vector<at::Tensor> teacherMasks;
 };
 
 struct NecoLossResult {
   at::Tensor loss;                       ///< scalar, differentiable in the student maps
   std::vector<std::vector<double>> sub;  ///< sub[c][v]: each subloss (v == c left at 0), for monitoring
   double sortMs = 0;                     ///< wall time of the fused sorts + cross-entropy (forward), for benchmarks
+  std::int64_t maskedPositions = -1;     ///< with masks: source positions counted over all pairs; -1 without
 };
 
+/// With teacherMasks, each pair averages over the source positions whose RoI-aligned mask is 1 (a pair
+/// without any contributes 0, as in the reference; when no pair has any, the loss is a constant 0).
 /// Throws InvalidArgumentError for inconsistent shapes (naming the tensor).
 NecoLossResult necoLoss(const NecoLossInputs& inputs, const ReferenceSource& references, const NecoLossConfig& config);
 

@@ -30,6 +30,14 @@ at::Tensor NecoNetworkImpl::forward(const at::Tensor& images) {
   return z.transpose(1, 2).reshape({z.size(0), z.size(2), out.gridH, out.gridW});
 }
 
+std::pair<at::Tensor, at::Tensor> NecoNetworkImpl::forwardWithAttention(const at::Tensor& images) {
+  nn::ViTForwardOptions options;
+  options.lastBlockClsAttention = true;
+  const nn::ViTOutput out = backbone->forward(images, options);
+  const at::Tensor z = project(out.patchTokens);
+  return {z.transpose(1, 2).reshape({z.size(0), z.size(2), out.gridH, out.gridW}), out.clsAttention};
+}
+
 void NecoNetworkImpl::initialiseHead(std::uint64_t seed) {
   torch::NoGradGuard noGrad;
   auto generator = at::make_generator<at::CPUGeneratorImpl>(seed);

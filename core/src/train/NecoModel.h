@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,8 @@ class NecoNetworkImpl : public torch::nn::Module {
 
   /// images (B, 3, H, W) -> per-patch embeddings as a map (B, out, gridH, gridW), each L2-normalised.
   at::Tensor forward(const at::Tensor& images);
+  /// forward() plus the last block's CLS -> patch attention (B, heads, gridH * gridW) for loss masks.
+  std::pair<at::Tensor, at::Tensor> forwardWithAttention(const at::Tensor& images);
   /// The head alone on (..., D) rows -> (..., out), L2-normalised.
   at::Tensor project(const at::Tensor& rows);
 

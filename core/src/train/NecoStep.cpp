@@ -1,6 +1,7 @@
 #include "train/NecoStep.h"
 
 #include "neco/core/Error.h"
+#include "train/LossMasks.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -99,10 +100,14 @@ NecoStep::NecoStep(const nn::ViTConfig& backbone, StepConfig config) : config_(s
   student_->backbone->setDropPathGenerator(dropPathGenerator_);
 }
 
-void NecoStep::updateQueue(const std::vector<at::Tensor>& teacherMaps) {
+void NecoStep::updateQueue(const std::vector<at::Tensor>& teacherMaps, const std::vector<at::Tensor>& masks) {
   for (std::size_t c = 0; c < teacherMaps.size(); ++c) {
     const at::Tensor& m = teacherMaps[c];
-    const at::Tensor rows = m.permute({0, 2, 3, 1}).reshape({-1, m.size(1)});  // (b, y, x) order
+    at::Tensor rows = m.permute({0, 2, 3, 1}).reshape({-1, m.size(1)});  // (b, y, x) order
+    if (!masks.empty()) {  // only the masked (fg, or bg for 'bg') embeddings are stored, as the reference
+      rows = rows.index_select(0, (masks[c].reshape({-1}) > 0.5).nonzero().flatten());
+      if (rows.size(0) == 0) continue;
+    }
     const std::int64_t n = std::min<std::int64_t>({config_.queueRowsPerImage * m.size(0), config_.queueLength, rows.size(0)});
     const at::Tensor pick = at::randperm(rows.size(0), generator_, at::TensorOptions().dtype(at::kLong)).slice(0, 0, n);
     queue_->push(static_cast<int>(c), rows.index_select(0, pick));
@@ -145,20 +150,34 @@ StepReport NecoStep::step(const NecoBatch& batch) {
   const std::int64_t B = batch.crops[0].size(0);
 
   auto t0 = Clock::now();
-  std::vector<at::Tensor> teacherMaps;
+  std::vector<at::Tensor> teacherMaps, teacherMasks;
   {
     at::NoGradGuard noGrad;
-    teacherMaps = mapsOf(*teacher_, std::vector<at::Tensor>(batch.crops.begin(), batch.crops.begin() + G));
+    const std::vector<at::Tensor> globals(batch.crops.begin(), batch.crops.begin() + G);
+    // use_teacher False (an ablation): the student, in a second pass of its own (train mode, its
+    // drop-path), produces the targets; no EMA.
+    NecoNetworkImpl& targets = config_.useTeacher ? *teacher_ : *student_;
+    if (config_.loss.mask == LossMask::All) {
+      teacherMaps = mapsOf(targets, globals);
+    } else {
+      for (const at::Tensor& crop : globals) {  // METHOD.md §2.8: masks from the last block's attention
+        auto [map, attention] = targets.forwardWithAttention(crop);
+        at::Tensor mask = foregroundMask(attention, static_cast<int>(map.size(2)), static_cast<int>(map.size(3)));
+        if (config_.loss.mask == LossMask::Background) mask = 1 - mask;
+        teacherMaps.push_back(map);
+        teacherMasks.push_back(mask);
+      }
+    }
   }
   const std::vector<at::Tensor> studentMaps = mapsOf(*student_, batch.crops);
   if (queue_) {
     at::NoGradGuard noGrad;
-    updateQueue(teacherMaps);  // before the loss, as the reference
+    updateQueue(teacherMaps, teacherMasks);  // before the loss, as the reference
   }
   report.forwardMs = msSince(t0);
 
   t0 = Clock::now();
-  const NecoLossInputs inputs{studentMaps, teacherMaps, batch.inGlobal, batch.inCrop};
+  const NecoLossInputs inputs{studentMaps, teacherMaps, batch.inGlobal, batch.inCrop, teacherMasks};
   const NecoLossResult loss = necoLoss(
       inputs, [&](int c, int, const at::Tensor& aligned) { return referencesFor(c, aligned, B); }, config_.loss);
   report.loss = loss.loss.item<double>();
@@ -167,6 +186,15 @@ StepReport NecoStep::step(const NecoBatch& batch) {
   report.sortMs = loss.sortMs;
 
   optimizer_->zero_grad();
+  if (loss.maskedPositions == 0) {
+    // No source position of any pair is in the loss mask: nothing to learn from this batch. The
+    // reference skips such a step (`loss == 0.0`); it is counted as skipped, not as non-finite.
+    ++step_;
+    ++skipped_;
+    report.skipped = true;
+    report.emptyMask = true;
+    return report;
+  }
   bool finite = std::isfinite(report.loss);
   if (finite) {
     t0 = Clock::now();
@@ -211,7 +239,7 @@ StepReport NecoStep::step(const NecoBatch& batch) {
     }
   }
   t0 = Clock::now();
-  emaUpdate(*teacher_, *student_, report.hyper.momentum);  // the student before this step's update
+  if (config_.useTeacher) emaUpdate(*teacher_, *student_, report.hyper.momentum);  // the student before this step's update
   report.emaMs = msSince(t0);
   t0 = Clock::now();
   auto& groups = optimizer_->param_groups();

@@ -54,6 +54,7 @@ struct StepReport {
   std::int64_t step = 0;        ///< the step just run (0-based)
   double loss = 0;              ///< NaN/inf when skipped for that reason
   bool skipped = false;
+  bool emptyMask = false;       ///< skipped because no position was in the fg / bg loss mask
   double gradNorm = 0;          ///< before clipping
   StepHyperParameters hyper;    ///< what the optimizer and the EMA used
   double forwardMs = 0, lossMs = 0, backwardMs = 0, optimizerMs = 0, emaMs = 0;
@@ -87,7 +88,7 @@ class NecoStep {
 
  private:
   at::Tensor referencesFor(int crop, const at::Tensor& teacherAligned, std::int64_t batch);
-  void updateQueue(const std::vector<at::Tensor>& teacherMaps);
+  void updateQueue(const std::vector<at::Tensor>& teacherMaps, const std::vector<at::Tensor>& masks);
 
   StepConfig config_;
   NecoNetwork student_{nullptr}, teacher_{nullptr};

@@ -86,10 +86,6 @@ Trainer::Trainer(TrainerConfig config, std::shared_ptr<const SampleSource> sourc
     throw InvalidArgumentError("trainer: the crops have " + std::to_string(config_.crops.globalCrops) +
                                " global crops but the loss expects " + std::to_string(config_.step.globalCrops));
   }
-  if (!config_.step.useTeacher) throw UnsupportedError("train.use_teacher False (the no-teacher ablation) is not implemented yet");
-  if (config_.step.loss.mask != LossMask::All) {
-    throw UnsupportedError("train.loss_mask fg / bg (the attention-mask ablation) is not implemented yet");
-  }
   perEpoch_ = source_->size() / config_.batchSize;
   if (perEpoch_ < 1) {
     throw InvalidArgumentError("trainer: the dataset has " + std::to_string(source_->size()) +

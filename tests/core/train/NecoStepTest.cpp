@@ -4,6 +4,7 @@
 #include "train/NecoStep.h"
 
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 
 #include <cmath>
 
@@ -156,4 +157,68 @@ NECO_TEST(NecoStep, rejectsMalformedBatches) {
   threeGlobals.globalCrops = 3;  // the batch has 2
   NecoStep mismatched(neco::nn::ViTConfig::tiny(), threeGlobals);
   NECO_CHECK_THROWS(neco::InvalidArgumentError, mismatched.step(makeBatch(8)));
+}
+
+NECO_TEST(NecoStep, foregroundAndBackgroundMasksRestrictTheLossAndTheQueue) {
+  // fg / bg (METHOD.md §2.8): the loss averages over masked positions only and the queue stores only
+  // masked teacher rows; the two masks are complements, so their losses differ and both train.
+  for (LossMask mask : {LossMask::Foreground, LossMask::Background}) {
+    StepConfig c = tinyConfig();
+    c.loss.mask = mask;
+    NecoStep step(neco::nn::ViTConfig::tiny(), c);
+    const NecoBatch batch = makeBatch(3);
+    const StepReport first = step.step(batch);
+    NECO_CHECK(std::isfinite(first.loss) && first.loss > 0);
+    // queue pushes: at most the masked rows of each global crop (4 x 4 tokens x B = 2 -> < 32 rows)
+    NECO_REQUIRE(step.queue() != nullptr);
+    NECO_CHECK(step.queue()->filled(0) > 0 && step.queue()->filled(0) <= 2 * 2 * 10);
+    const StepReport second = step.step(batch);  // now from the queue
+    NECO_CHECK(std::isfinite(second.loss));
+  }
+  StepConfig all = tinyConfig(), fg = tinyConfig();
+  fg.loss.mask = LossMask::Foreground;
+  NecoStep a(neco::nn::ViTConfig::tiny(), all), f(neco::nn::ViTConfig::tiny(), fg);
+  const NecoBatch batch = makeBatch(3);
+  NECO_CHECK(a.step(batch).loss != f.step(batch).loss);
+}
+
+NECO_TEST(NecoStep, maskedLossAveragesOnlyOverMaskedPositions) {
+  // A mask of ones gives exactly the unmasked loss; a mask of zeros skips every pair.
+  const NecoBatch batch = makeBatch(5);
+  StepConfig c = tinyConfig();
+  NecoStep step(neco::nn::ViTConfig::tiny(), c);
+  std::vector<at::Tensor> studentMaps, teacherMaps;
+  {
+    at::NoGradGuard noGrad;
+    for (const at::Tensor& crop : batch.crops) studentMaps.push_back(step.student()->forward(crop));
+    for (int g = 0; g < 2; ++g) teacherMaps.push_back(step.teacher()->forward(batch.crops[static_cast<std::size_t>(g)]));
+  }
+  const auto refs = [](int, int, const at::Tensor& aligned) {
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(9);
+    return batchReferences(aligned, gen);
+  };
+  const NecoLossResult plain = necoLoss({studentMaps, teacherMaps, batch.inGlobal, batch.inCrop}, refs, c.loss);
+  std::vector<at::Tensor> ones, zeros;
+  for (const at::Tensor& m : teacherMaps) {
+    ones.push_back(at::ones({m.size(0), 1, m.size(2), m.size(3)}));
+    zeros.push_back(at::zeros({m.size(0), 1, m.size(2), m.size(3)}));
+  }
+  const NecoLossResult full = necoLoss({studentMaps, teacherMaps, batch.inGlobal, batch.inCrop, ones}, refs, c.loss);
+  NECO_CHECK_NEAR(full.loss.item<double>(), plain.loss.item<double>(), 1e-6);
+  NECO_CHECK(full.maskedPositions > 0);
+  const NecoLossResult none = necoLoss({studentMaps, teacherMaps, batch.inGlobal, batch.inCrop, zeros}, refs, c.loss);
+  NECO_CHECK_EQ(none.maskedPositions, 0);
+  NECO_CHECK_EQ(none.loss.item<double>(), 0.0);
+  NECO_CHECK_EQ(plain.maskedPositions, -1);
+}
+
+NECO_TEST(NecoStep, withoutTeacherTheStudentMakesItsOwnTargets) {
+  StepConfig c = tinyConfig();
+  c.useTeacher = false;
+  NecoStep step(neco::nn::ViTConfig::tiny(), c);
+  const auto before = step.teacher()->named_parameters()[0].value().clone();
+  const auto studentBefore = step.student()->named_parameters()[0].value().clone();
+  for (int i = 0; i < 2; ++i) NECO_CHECK(std::isfinite(step.step(makeBatch(4)).loss));
+  NECO_CHECK(at::equal(before, step.teacher()->named_parameters()[0].value()));  // no EMA
+  NECO_CHECK(!at::equal(studentBefore, step.student()->named_parameters()[0].value()));
 }

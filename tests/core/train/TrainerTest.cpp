@@ -189,9 +189,6 @@ NECO_TEST(Trainer, rejectsInconsistentSettings) {
   c = neco::test::tinyTrainerConfig();
   c.crops.globalCrops = 3;
   NECO_CHECK_THROWS(neco::InvalidArgumentError, Trainer(c, tinySource(), tmp.path));
-  c = neco::test::tinyTrainerConfig();
-  c.step.loss.mask = LossMask::Foreground;
-  NECO_CHECK_THROWS(neco::UnsupportedError, Trainer(c, tinySource(), tmp.path));
   // a run folder of another configuration is not resumed
   c = neco::test::tinyTrainerConfig();
   c.maxSteps = 1;
