@@ -23,3 +23,5 @@ shot studio-checkpoint --patch 6,8 --checkpoint tests/data/checkpoints/dinov2_re
 shot studio-open-error --patch 6,8 --checkpoint tests/data/malformed/torch/os-system.pth
 # The permutation and sorting network views: student steepness 30 against teacher 300, so they differ.
 shot studio-permutation --patch 6,8 --window-size 1700x1100 --steepness 30,300
+# The Training dock after a short demo run trained in the studio; the views show its final student.
+shot studio-training --patch 6,8 --window-size 1700x1100 --train-steps 60

@@ -74,8 +74,14 @@ std::optional<StudioOptions> parseStudioOptions(const QStringList& arguments) {
                                    QStringLiteral("n"), QStringLiteral("0"));
   const QCommandLineOption windowSize(QStringLiteral("window-size"), QStringLiteral("Initial window size WxH."),
                                       QStringLiteral("WxH"), QStringLiteral("1280x800"));
+  const QCommandLineOption trainSteps(
+      QStringLiteral("train-steps"),
+      QStringLiteral("Train the built-in demo for N steps at startup (Train > Train on the Demo, in a new run folder "
+                     "under the state directory); with --screenshot, shoot once the run has finished and the views "
+                     "show its weights."),
+      QStringLiteral("n"), QStringLiteral("0"));
   parser.addOptions({image, checkpoint, demoRoot, screenshot, patch, inputSize, opacity, colormap, steepness, network, logLevel,
-                     threads, windowSize});
+                     threads, windowSize, trainSteps});
   if (!parser.parse(arguments)) {
     fail(parser.errorText());
     return std::nullopt;
@@ -142,6 +148,11 @@ std::optional<StudioOptions> parseStudioOptions(const QStringList& arguments) {
   o.threads = parser.value(threads).toInt(&ok);
   if (!ok || o.threads < 0) {
     fail(QStringLiteral("--threads must be >= 0, got '%1'").arg(parser.value(threads)));
+    return std::nullopt;
+  }
+  o.trainSteps = parser.value(trainSteps).toInt(&ok);
+  if (!ok || o.trainSteps < 0 || o.trainSteps > 1000000) {
+    fail(QStringLiteral("--train-steps must be within 0..1000000, got '%1'").arg(parser.value(trainSteps)));
     return std::nullopt;
   }
   if (!parseSize(parser.value(windowSize), o.windowSize)) {

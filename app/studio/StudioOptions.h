@@ -25,6 +25,7 @@ struct StudioOptions {
   QString logLevel = QStringLiteral("info");
   int threads = 0;
   QSize windowSize{1280, 800};
+  int trainSteps = 0;             ///< train the built-in demo for this many steps at startup (0: no)
 };
 
 /// Parses argv; on a bad value prints the reason and returns std::nullopt (the caller exits 2).

@@ -10,6 +10,7 @@
 #include "neco/ui/MainWindow.h"
 #include "neco/ui/PermutationView.h"
 #include "neco/ui/SimilarityControls.h"
+#include "neco/ui/TrainingPanel.h"
 #include "neco/ui/VtkOpenGLWidget.h"
 
 #include <QApplication>
@@ -60,7 +61,8 @@ QImage grabWithDialogs(QWidget& window) {
 }
 
 // --screenshot: wait for the image, its features and the heatmap (with --checkpoint: on the loaded
-// model, or on the previous one with the error dialog up), then grab the window and quit.
+// model, or on the previous one with the error dialog up; with --train-steps: on the weights of the
+// finished run), then grab the window and quit.
 void armScreenshot(neco::ui::MainWindow& window, const neco::studio::StudioOptions& options) {
   auto* timeout = new QTimer(&window);
   timeout->setSingleShot(true);
@@ -75,7 +77,14 @@ void armScreenshot(neco::ui::MainWindow& window, const neco::studio::StudioOptio
     bool selected = false;
   };
   auto state = std::make_shared<State>();
-  state->settled = options.checkpoint.isEmpty();
+  state->settled = options.checkpoint.isEmpty() && options.trainSteps == 0;
+  if (options.trainSteps > 0) {
+    // The run's final weights reach the views just before finished(); their features come after it.
+    neco::ui::TrainingWorker* worker = window.trainingPanel()->worker();
+    QObject::connect(worker, &neco::ui::TrainingWorker::finished, &window, [state] { state->settled = true; });
+    QObject::connect(worker, &neco::ui::TrainingWorker::failed, &window, [] { QCoreApplication::exit(1); });
+    timeout->start(600000);
+  }
   auto select = [&window, options, state] {
     const neco::ui::FeaturesPtr f = window.currentFeatures();
     if (!state->settled || state->selected || !f) return;
@@ -83,7 +92,9 @@ void armScreenshot(neco::ui::MainWindow& window, const neco::studio::StudioOptio
     window.selectPatch(options.patch.value_or(QPoint(f->gridW / 2, f->gridH / 2)));
   };
   QObject::connect(&window, &neco::ui::MainWindow::featuresUpdated, &window, select);
-  QObject::connect(&window, &neco::ui::MainWindow::modelChanged, &window, [state] { state->settled = true; });
+  QObject::connect(&window, &neco::ui::MainWindow::modelChanged, &window, [state, training = options.trainSteps > 0] {
+    if (!training) state->settled = true;  // live weights keep changing the model until the run ends
+  });
   QObject::connect(&window, &neco::ui::MainWindow::checkpointFailed, &window, [state, select] {
     state->settled = true;
     select();  // the previous model's features may already be there
@@ -143,6 +154,10 @@ int main(int argc, char** argv) {
   }
   window.show();
   if (!options->checkpoint.isEmpty()) window.openCheckpoint(options->checkpoint);
+  if (options->trainSteps > 0) {
+    window.trainingPanel()->setMaxSteps(options->trainSteps);
+    window.trainDemo();
+  }
   if (options->image.isEmpty()) window.openDemo(options->demoRoot);
   else window.openImage(options->image);
   return QApplication::exec();

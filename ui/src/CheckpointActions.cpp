@@ -145,6 +145,13 @@ void CheckpointActions::useDemo() {
   activate(demo_, tr("demo model"), demoSummary(m), demoDetails(m));
 }
 
+void CheckpointActions::useTrainingModel(std::shared_ptr<const FeatureExtractor> model, const QString& label) {
+  if (!model) return;
+  const ModelDescription m = model->describe();
+  activate(std::move(model), label, tr("%1\n%2\n%3").arg(label, architectureText(m), parametersText(m.parameterCount)),
+           tr("Live weights of a training run: %1").arg(QString::fromStdString(m.weights)));
+}
+
 void CheckpointActions::activate(std::shared_ptr<const FeatureExtractor> model, QString name, QString summary,
                                  QString details) {
   name_ = std::move(name);

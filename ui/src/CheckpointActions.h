@@ -37,6 +37,9 @@ class CheckpointActions : public QObject {
   void open(const QString& path, const CheckpointOptions& options);
   /// Makes the built-in model active again and drops any load in flight.
   void useDemo();
+  /// Makes a network being trained active (the training panel's live weights); `label` names it
+  /// ("student of <run> at step N"). A checkpoint load in flight still lands when it completes.
+  void useTrainingModel(std::shared_ptr<const FeatureExtractor> model, const QString& label);
   /// Whether a load was requested and its result has not arrived yet.
   bool busy() const noexcept { return loading_; }
   void setInteractive(bool interactive) { interactive_ = interactive; }

@@ -12,9 +12,11 @@
 #include "neco/ui/PermutationView.h"
 #include "neco/ui/SimilarityControls.h"
 #include "neco/ui/SortingNetworkView.h"
+#include "neco/ui/TrainingPanel.h"
 
 #include <QActionGroup>
 #include <QApplication>
+#include <QCloseEvent>
 #include <QDir>
 #include <QDockWidget>
 #include <QDragEnterEvent>
@@ -58,6 +60,7 @@ MainWindow::MainWindow(std::shared_ptr<const FeatureExtractor> extractor, QWidge
       log_(new LogPanel(this)),
       permutation_(new PermutationView(this)),
       network_(new SortingNetworkView(this)),
+      training_(new TrainingPanel(this)),
       demo_(new DemoBootstrap(this)),
       checkpoints_(new CheckpointActions(this, service_->extractor())),
       status_(new QLabel(this)),
@@ -84,6 +87,13 @@ MainWindow::MainWindow(std::shared_ptr<const FeatureExtractor> extractor, QWidge
   connect(service_, &FeatureService::failed, this, &MainWindow::onFailed);
   connect(checkpoints_, &CheckpointActions::modelChanged, this, [this](std::shared_ptr<const FeatureExtractor> model) {
     guardSlot("model changed", [&] { onModelChanged(std::move(model)); });
+  });
+  connect(training_, &TrainingPanel::followModel, this, [this](ExtractorPtr model, const QString& label) {
+    guardSlot("live model", [&] { checkpoints_->useTrainingModel(std::move(model), label); });
+  });
+  connect(training_, &TrainingPanel::checkpointActivated, this, [this](const QString& dir) {
+    guardSlot("open training checkpoint",
+              [&] { openCheckpoint(QDir(dir).filePath(QStringLiteral("state.safetensors"))); });
   });
   connect(checkpoints_, &CheckpointActions::failed, this, &MainWindow::checkpointFailed);
   connect(checkpoints_, &CheckpointActions::failed, this, &MainWindow::updateStatus);
@@ -113,7 +123,9 @@ MainWindow::MainWindow(std::shared_ptr<const FeatureExtractor> extractor, QWidge
   updateStatus();
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow() {
+  training_->shutdown();  // while every view and the log panel are still there
+}
 
 void MainWindow::buildDocks() {
   auto* modelDock = new QDockWidget(tr("Model"), this);
@@ -136,6 +148,25 @@ void MainWindow::buildDocks() {
   networkDock_->setObjectName(QStringLiteral("sortingNetworkDock"));
   networkDock_->setWidget(network_);
   splitDockWidget(logDock_, networkDock_, Qt::Horizontal);
+  trainingDock_ = new QDockWidget(tr("Training"), this);
+  trainingDock_->setObjectName(QStringLiteral("trainingDock"));
+  trainingDock_->setWidget(training_);
+  addDockWidget(Qt::RightDockWidgetArea, trainingDock_);
+}
+
+void MainWindow::trainDemo() {
+  trainingDock_->show();
+  trainingDock_->raise();
+  training_->startDemo();
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  // NOTE: never a question here (tests close windows): the run stops at its next step boundary,
+  // saves a checkpoint, and can be continued later from its folder.
+  if (training_->training())
+    spdlog::info("closing the studio during training: stopping the run and saving a checkpoint");
+  training_->shutdown();
+  QMainWindow::closeEvent(event);
 }
 
 void MainWindow::showEvent(QShowEvent* event) {
@@ -172,6 +203,14 @@ void MainWindow::buildMenus() {
   checkpoints_->addTo(file);
   file->addSeparator();
   file->addAction(tr("&Quit"), QKeySequence::Quit, qApp, &QApplication::quit);
+
+  QMenu* train = menuBar()->addMenu(tr("&Train"));
+  QAction* demo = train->addAction(tr("Train on the &Demo"), this,
+                                   [this] { guardSlot("Train on the Demo", [this] { trainDemo(); }); });
+  demo->setObjectName(QStringLiteral("trainDemoAction"));
+  demo->setToolTip(
+      tr("Train the built-in tiny ViT on the demo scenes in a new run folder; the views follow its weights"));
+  train->addAction(trainingDock_->toggleViewAction());
 
   QMenu* view = menuBar()->addMenu(tr("&View"));
   QAction* grid = view->addAction(tr("Patch &Grid"));

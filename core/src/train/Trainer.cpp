@@ -320,8 +320,8 @@ TrainerResult Trainer::run() {
     if (monitoring && (p.stepsDone % config_.monitorEvery == 0 || p.stepsDone == totalSteps_)) p.monitor = runMonitor();
     if (p.report.skipped) spdlog::warn("step {}: non-finite loss or gradient, step skipped", p.report.step);
     appendMetrics(p);
+    if (p.stepsDone % snapshotEvery_.load() == 0) publishSnapshot();  // before onStep: views see this step
     if (callbacks_.onStep) callbacks_.onStep(p);
-    if (p.stepsDone % snapshotEvery_.load() == 0) publishSnapshot();
     if (p.stepsDone % every == 0 && p.stepsDone < totalSteps_) result.lastCheckpoint = saveCheckpoint();
   }
   result.stepsDone = step_->stepIndex();

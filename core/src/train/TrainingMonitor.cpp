@@ -53,7 +53,7 @@ MonitorValues TrainingMonitor::measure(NecoStep& step) const {
   MonitorValues v;
   v.step = step.stepIndex();
   auto generator = at::make_generator<at::CPUGeneratorImpl>(5);
-  v.heldOutLoss = necoLoss({studentMaps, teacherMaps, batch_.inGlobal, batch_.inCrop},
+  v.heldOutLoss = necoLoss({studentMaps, teacherMaps, batch_.inGlobal, batch_.inCrop, {}},
                            [&](int, int, const at::Tensor& aligned) { return batchReferences(aligned, generator); },
                            step.config().loss)
                       .loss.item<double>();

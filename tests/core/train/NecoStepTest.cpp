@@ -197,7 +197,7 @@ NECO_TEST(NecoStep, maskedLossAveragesOnlyOverMaskedPositions) {
     auto gen = at::make_generator<at::CPUGeneratorImpl>(9);
     return batchReferences(aligned, gen);
   };
-  const NecoLossResult plain = necoLoss({studentMaps, teacherMaps, batch.inGlobal, batch.inCrop}, refs, c.loss);
+  const NecoLossResult plain = necoLoss({studentMaps, teacherMaps, batch.inGlobal, batch.inCrop, {}}, refs, c.loss);
   std::vector<at::Tensor> ones, zeros;
   for (const at::Tensor& m : teacherMaps) {
     ones.push_back(at::ones({m.size(0), 1, m.size(2), m.size(3)}));

@@ -1,8 +1,8 @@
 #pragma once
 // The studio window: the patch canvas in the centre; similarity controls, the soft permutation view,
-// the sorting network diagram and the log in docks; menus for files, checkpoints, view options and log
-// level. It wires views to the FeatureService
-// and swaps in the model that CheckpointActions loads; it owns no model logic of its own.
+// the sorting network diagram, the training panel and the log in docks; menus for files, checkpoints,
+// training, view options and log level. It wires views to the FeatureService and swaps in the model
+// that CheckpointActions loads (or that training produces); it owns no model logic of its own.
 
 #include "neco/core/Colormap.h"
 #include "neco/ui/FeatureService.h"
@@ -27,6 +27,7 @@ class PermutationView;
 class RecentFiles;
 class SimilarityControls;
 class SortingNetworkView;
+class TrainingPanel;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -57,6 +58,10 @@ class MainWindow : public QMainWindow {
   /// The selected patch's NeCo row sorted for student and teacher, and the student's network.
   PermutationView* permutationView() const noexcept { return permutation_; }
   SortingNetworkView* sortingNetworkView() const noexcept { return network_; }
+  /// The Training dock's panel; its live weights become the active model as they arrive.
+  TrainingPanel* trainingPanel() const noexcept { return training_; }
+  /// Train ▸ Train on the Demo: the built-in demo configuration in a new run folder.
+  void trainDemo();
   FeatureService* featureService() const noexcept { return service_; }
   FeaturesPtr currentFeatures() const noexcept { return features_; }
   /// The active model, and the one-line summary the status bar shows for it.
@@ -84,6 +89,8 @@ class MainWindow : public QMainWindow {
 
  protected:
   void showEvent(QShowEvent* event) override;
+  /// During training: stops the run (it saves a checkpoint) and waits for it, without asking.
+  void closeEvent(QCloseEvent* event) override;
   void dragEnterEvent(QDragEnterEvent* event) override;
   void dropEvent(QDropEvent* event) override;
 
@@ -107,9 +114,11 @@ class MainWindow : public QMainWindow {
   LogPanel* log_;
   PermutationView* permutation_;
   SortingNetworkView* network_;
+  TrainingPanel* training_;
   QDockWidget* permutationDock_ = nullptr;
   QDockWidget* logDock_ = nullptr;
   QDockWidget* networkDock_ = nullptr;
+  QDockWidget* trainingDock_ = nullptr;
   bool docksSized_ = false;  // first show sizes the docks in proportion to the window
   DemoBootstrap* demo_;
   CheckpointActions* checkpoints_;
