@@ -1,6 +1,6 @@
 // openDataset: every layout of METHOD.md section 6 on tiny fake trees (ids, mask pairing, sorting),
 // and a typed error naming the path for each way a layout can be wrong. Opening reads no pixels, so
-// most cases use placeholder files and run in every build.
+// most cases use one-byte stand-in files (their contents are never read) and run in every build.
 
 #include "NecoTest.h"
 #include "TestFiles.h"
@@ -24,7 +24,7 @@ using neco::data::DatasetKind;
 using neco::data::openDataset;
 using neco::test::TempDir;
 
-// A placeholder: opening a dataset only looks at names.
+// A one-byte stand-in file: opening a dataset only looks at names, never at contents.
 void touch(const fs::path& file, const std::string& text = "x") {
   fs::create_directories(file.parent_path());
   neco::test::writeBytes(file, neco::test::Bytes(text.begin(), text.end()));
