@@ -135,6 +135,7 @@ LoadedBatch BatchLoader::assemble(std::int64_t step, Pending pending) {
   for (auto& s : pending.samples) {
     out.indices.push_back(s->index);
     out.layouts.push_back(s->crops.layout);
+    out.draws.push_back(s->crops.draws);
     out.skipped.insert(out.skipped.end(), s->skipped.begin(), s->skipped.end());
     crops.push_back(std::move(s->crops));
   }

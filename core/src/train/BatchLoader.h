@@ -44,6 +44,7 @@ struct LoadedBatch {
   NecoBatch batch;
   std::vector<std::int64_t> indices;     ///< the samples used, after substitutions
   std::vector<CropLayout> layouts;       ///< each sample's crops in image pixels (the X-ray view)
+  std::vector<std::vector<PhotometricDraw>> draws;  ///< each sample's per-crop augmentation (the X-ray view)
   std::vector<std::string> skipped;      ///< "<sample>: <reason>" for every replaced sample
   double waitMs = 0;                     ///< how long next() waited for the batch
 };

@@ -41,13 +41,15 @@ at::Tensor patchSimilarities(const at::Tensor& sources, const at::Tensor& refere
   return s.reshape({-1, references.size(1)});
 }
 
-at::Tensor batchReferences(const at::Tensor& teacherAligned, const at::Generator& generator) {
+at::Tensor batchReferences(const at::Tensor& teacherAligned, const at::Generator& generator, at::Tensor* orderOut) {
   const at::Tensor rows = patchRows(teacherAligned).reshape({-1, teacherAligned.size(1)});
   const at::Tensor order = at::randperm(rows.size(0), generator, at::TensorOptions().dtype(at::kLong));
+  if (orderOut != nullptr) *orderOut = order;
   return rows.index_select(0, order).reshape({teacherAligned.size(0), -1, teacherAligned.size(1)});
 }
 
-NecoLossResult necoLoss(const NecoLossInputs& in, const ReferenceSource& references, const NecoLossConfig& config) {
+NecoLossResult necoLoss(const NecoLossInputs& in, const ReferenceSource& references, const NecoLossConfig& config,
+                        std::vector<PairTrace>* trace) {
   const int G = static_cast<int>(in.teacherMaps.size()), V = static_cast<int>(in.studentMaps.size());
   check(G >= 1 && V > G - 1 && V >= 2, "need at least one teacher map and one other crop");
   const auto B = in.studentMaps[0].size(0);
@@ -96,7 +98,10 @@ NecoLossResult necoLoss(const NecoLossInputs& in, const ReferenceSource& referen
         positions = (aligned.reshape({-1}) >= 1.0 - 1e-6).to(teacherMap.scalar_type());
         const std::int64_t count = positions.sum().item<std::int64_t>();
         result.maskedPositions += count;
-        if (count == 0) continue;  // nothing of this pair is in the mask: it contributes 0
+        if (count == 0) {  // nothing of this pair is in the mask: it contributes 0
+          if (trace != nullptr) trace->push_back(PairTrace{c, v, {}, {}, {}, positions, 0.0});
+          continue;
+        }
         // in-batch candidates: the masked patches, tiled to B K^2 rows in (image, y, x) order
         const at::Tensor rows = patchRows(teacherAligned).reshape({-1, teacherAligned.size(1)});
         const at::Tensor kept = rows.index_select(0, positions.nonzero().flatten());
@@ -122,6 +127,9 @@ NecoLossResult necoLoss(const NecoLossInputs& in, const ReferenceSource& referen
       const at::Tensor sub = masked ? (rowLoss * positions).sum() / positions.sum() : rowLoss.mean();
       result.sortMs += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - sortStart).count();
       result.sub[static_cast<std::size_t>(c)][static_cast<std::size_t>(v)] = sub.item<double>();
+      if (trace != nullptr) {
+        trace->push_back(PairTrace{c, v, studentSims.detach(), teacherSims, rowLoss.detach(), positions, sub.item<double>()});
+      }
       loss_c = loss_c.defined() ? loss_c + sub : sub;
     }
     if (!loss_c.defined()) loss_c = at::zeros({}, in.studentMaps[0].options());  // every pair masked out

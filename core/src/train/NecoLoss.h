@@ -60,14 +60,28 @@ struct NecoLossResult {
   std::int64_t maskedPositions = -1;     ///< with masks: source positions counted over all pairs; -1 without
 };
 
+/// What the loss saw for one (global c, other v) pair, for the training X-ray (detached copies).
+struct PairTrace {
+  int global = 0, other = 0;
+  at::Tensor studentSims, teacherSims;  ///< (B K^2, K^2): source patch (image, y, x) x reference
+  at::Tensor rowLoss;                   ///< (B K^2): each source patch's cross-entropy
+  at::Tensor positions;                 ///< (B K^2) 0 / 1 when masked; undefined otherwise
+  double loss = 0;                      ///< subloss(c, v)
+};
+
 /// With teacherMasks, each pair averages over the source positions whose RoI-aligned mask is 1 (a pair
 /// without any contributes 0, as in the reference; when no pair has any, the loss is a constant 0).
 /// Throws InvalidArgumentError for inconsistent shapes (naming the tensor).
-NecoLossResult necoLoss(const NecoLossInputs& inputs, const ReferenceSource& references, const NecoLossConfig& config);
+/// `trace`, when given, receives one PairTrace per pair in the order the loss visits them (a pair
+/// whose mask is empty is traced with zero positions and no similarities).
+NecoLossResult necoLoss(const NecoLossInputs& inputs, const ReferenceSource& references, const NecoLossConfig& config,
+                        std::vector<PairTrace>* trace = nullptr);
 
 /// The in-batch references of the reference code: the teacher's aligned patches of the whole batch,
-/// (B K^2, C) in (image, y, x) order, randomly permuted, as (B, K^2, C).
-at::Tensor batchReferences(const at::Tensor& teacherAligned, const at::Generator& generator = {});
+/// (B K^2, C) in (image, y, x) order, randomly permuted, as (B, K^2, C). `order`, when given, receives
+/// the permutation: reference j is candidate row order[j] (the training X-ray's provenance).
+at::Tensor batchReferences(const at::Tensor& teacherAligned, const at::Generator& generator = {},
+                           at::Tensor* order = nullptr);
 
 /// Per-row similarities of sources (B, M, C) to references (B, N, C) -> (B M, N): cosine of the
 /// normalised rows, or the euclidean distance.

@@ -10,7 +10,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cmath>
+#include <map>
 #include <string>
+#include <utility>
 
 namespace neco::train {
 namespace {
@@ -114,7 +116,8 @@ void NecoStep::updateQueue(const std::vector<at::Tensor>& teacherMaps, const std
   }
 }
 
-at::Tensor NecoStep::referencesFor(int crop, const at::Tensor& teacherAligned, std::int64_t batch) {
+at::Tensor NecoStep::referencesFor(int crop, const at::Tensor& teacherAligned, std::int64_t batch,
+                                   PairInspection* record) {
   const std::int64_t M = teacherAligned.size(2) * teacherAligned.size(3);
   if (queue_ && queue_->filled(crop) > 0) {
     if (batch * M > config_.queueLength) {
@@ -122,9 +125,17 @@ at::Tensor NecoStep::referencesFor(int crop, const at::Tensor& teacherAligned, s
                                  " is smaller than the " + std::to_string(batch * M) +
                                  " references a crop pair needs (batch x K^2)");
     }
-    return queue_->sample(crop, batch * M, generator_).reshape({batch, M, -1});
+    const at::Tensor slots = queue_->samplePositions(crop, batch * M, generator_);
+    if (record != nullptr) {
+      record->provenance = slots;
+      record->fromQueue = true;
+    }
+    return queue_->storage()[crop].index_select(0, slots).reshape({batch, M, -1});
   }
-  return batchReferences(teacherAligned, generator_);
+  at::Tensor order;
+  at::Tensor refs = batchReferences(teacherAligned, generator_, record != nullptr ? &order : nullptr);
+  if (record != nullptr) record->provenance = order;
+  return refs;
 }
 
 void NecoStep::restoreProgress(std::int64_t step, std::int64_t skipped, int nonFiniteRun) {
@@ -137,20 +148,14 @@ void NecoStep::restoreProgress(std::int64_t step, std::int64_t skipped, int nonF
   nonFiniteRun_ = nonFiniteRun;
 }
 
-StepReport NecoStep::step(const NecoBatch& batch) {
+NecoStep::Forward NecoStep::forward(const NecoBatch& batch) {
   const int G = config_.globalCrops;
   if (batch.inGlobal.dim() != 4 || batch.inGlobal.size(1) != G) {
     throw InvalidArgumentError("NeCo step: the batch's boxes must be (B, " + std::to_string(G) + ", V, 4) for " +
                                std::to_string(G) + " global crops");
   }
   checkBatch(batch, G);
-  StepReport report;
-  report.step = step_;
-  report.hyper = hyperParametersAt(config_.schedule, step_);
-  const std::int64_t B = batch.crops[0].size(0);
-
-  auto t0 = Clock::now();
-  std::vector<at::Tensor> teacherMaps, teacherMasks;
+  Forward f;
   {
     at::NoGradGuard noGrad;
     const std::vector<at::Tensor> globals(batch.crops.begin(), batch.crops.begin() + G);
@@ -158,26 +163,82 @@ StepReport NecoStep::step(const NecoBatch& batch) {
     // drop-path), produces the targets; no EMA.
     NecoNetworkImpl& targets = config_.useTeacher ? *teacher_ : *student_;
     if (config_.loss.mask == LossMask::All) {
-      teacherMaps = mapsOf(targets, globals);
+      f.teacherMaps = mapsOf(targets, globals);
     } else {
       for (const at::Tensor& crop : globals) {  // METHOD.md §2.8: masks from the last block's attention
         auto [map, attention] = targets.forwardWithAttention(crop);
         at::Tensor mask = foregroundMask(attention, static_cast<int>(map.size(2)), static_cast<int>(map.size(3)));
         if (config_.loss.mask == LossMask::Background) mask = 1 - mask;
-        teacherMaps.push_back(map);
-        teacherMasks.push_back(mask);
+        f.teacherMaps.push_back(map);
+        f.teacherMasks.push_back(mask);
       }
     }
   }
-  const std::vector<at::Tensor> studentMaps = mapsOf(*student_, batch.crops);
+  f.studentMaps = mapsOf(*student_, batch.crops);
   if (queue_) {
     at::NoGradGuard noGrad;
-    updateQueue(teacherMaps, teacherMasks);  // before the loss, as the reference
+    updateQueue(f.teacherMaps, f.teacherMasks);  // before the loss, as the reference
   }
+  return f;
+}
+
+StepInspection NecoStep::inspect(const NecoBatch& batch) {
+  // Everything step() would change, saved and put back afterwards (also when something throws).
+  struct Restore {
+    NecoStep& s;
+    at::Tensor generator, dropPath, queueRows;
+    std::vector<std::int64_t> queueFill;
+    ~Restore() {
+      s.generator_.set_state(generator);
+      s.dropPathGenerator_.set_state(dropPath);
+      if (s.queue_) s.queue_->restore(queueRows, queueFill);
+    }
+  } restore{*this, generator_.get_state(), dropPathGenerator_.get_state(), {}, {}};
+  if (queue_) {
+    restore.queueRows = queue_->storage().clone();
+    restore.queueFill = queue_->fillCounts();
+  }
+  StepInspection out;
+  out.step = step_;
+  out.queueFill = queue_ ? queue_->filled(0) : 0;
+  at::NoGradGuard noGrad;
+  const Forward f = forward(batch);
+  if (queue_) out.queueRowsPerPush = std::min<std::int64_t>(config_.queueRowsPerImage * batch.crops[0].size(0), config_.queueLength);
+  const std::int64_t B = batch.crops[0].size(0);
+  std::map<std::pair<int, int>, PairInspection> records;
+  const NecoLossInputs inputs{f.studentMaps, f.teacherMaps, batch.inGlobal, batch.inCrop, f.teacherMasks};
+  std::vector<PairTrace> traces;
+  const NecoLossResult loss = necoLoss(
+      inputs,
+      [&](int c, int v, const at::Tensor& aligned) { return referencesFor(c, aligned, B, &records[{c, v}]); },
+      config_.loss, &traces);
+  out.loss = loss.loss.item<double>();
+  for (PairTrace& t : traces) {
+    PairInspection p;
+    if (auto it = records.find({t.global, t.other}); it != records.end()) p = std::move(it->second);
+    if (!p.fromQueue && p.provenance.defined() && t.positions.defined()) {
+      // masked in-batch candidates are the masked rows tiled: candidate j is masked row j mod count
+      const at::Tensor kept = t.positions.nonzero().flatten();
+      p.provenance = kept.index_select(0, p.provenance.remainder(kept.size(0)));
+    }
+    p.trace = std::move(t);
+    out.pairs.push_back(std::move(p));
+  }
+  return out;
+}
+
+StepReport NecoStep::step(const NecoBatch& batch) {
+  StepReport report;
+  report.step = step_;
+  report.hyper = hyperParametersAt(config_.schedule, step_);
+  const std::int64_t B = batch.crops.empty() ? 0 : batch.crops[0].size(0);
+
+  auto t0 = Clock::now();
+  const Forward f = forward(batch);
   report.forwardMs = msSince(t0);
 
   t0 = Clock::now();
-  const NecoLossInputs inputs{studentMaps, teacherMaps, batch.inGlobal, batch.inCrop, teacherMasks};
+  const NecoLossInputs inputs{f.studentMaps, f.teacherMaps, batch.inGlobal, batch.inCrop, f.teacherMasks};
   const NecoLossResult loss = necoLoss(
       inputs, [&](int c, int, const at::Tensor& aligned) { return referencesFor(c, aligned, B); }, config_.loss);
   report.loss = loss.loss.item<double>();

@@ -61,6 +61,21 @@ struct StepReport {
   double sortMs = 0;            ///< the sorts' share of lossMs (forward only; their backward is in backwardMs)
 };
 
+/// One (global c, other v) pair of an inspected step (the training X-ray), for every image.
+struct PairInspection {
+  PairTrace trace;       ///< similarities, per-patch loss, mask positions, subloss
+  at::Tensor provenance;  ///< (B K^2) long: the queue slot of each reference, or its in-batch row b K^2 + y K + x
+  bool fromQueue = false;
+};
+
+struct StepInspection {
+  std::int64_t step = 0;
+  double loss = 0;                    ///< the loss step() computes for this batch
+  std::vector<PairInspection> pairs;  ///< in the loss's order: c = 0..G-1, v != c
+  std::int64_t queueFill = 0;         ///< fill count of queue 0 before the step (0 without a queue)
+  std::int64_t queueRowsPerPush = 0;  ///< rows each global crop pushes per step
+};
+
 class NecoStep {
  public:
   /// Student and teacher start from `backbone` (random init from the seed unless weights are loaded
@@ -83,11 +98,21 @@ class NecoStep {
   ReferenceQueue* queue() noexcept { return queue_.get(); }
   torch::optim::AdamW& optimizer() noexcept { return *optimizer_; }
   const StepConfig& config() const noexcept { return config_; }
+  /// The training X-ray: runs step()'s forward, queue update and loss on `batch` and records what the
+  /// loss saw, changing nothing (no gradient, optimizer or EMA; the queue and both generators are
+  /// restored), so the next step() on the same batch reports exactly `loss`. Throws like step().
+  StepInspection inspect(const NecoBatch& batch);
+
   /// Sets the counters from a checkpoint (the tensors are restored through the accessors).
   void restoreProgress(std::int64_t step, std::int64_t skipped, int nonFiniteRun);
 
  private:
-  at::Tensor referencesFor(int crop, const at::Tensor& teacherAligned, std::int64_t batch);
+  struct Forward {
+    std::vector<at::Tensor> teacherMaps, teacherMasks, studentMaps;
+  };
+  Forward forward(const NecoBatch& batch);  // checks the batch, runs both networks, updates the queue
+  at::Tensor referencesFor(int crop, const at::Tensor& teacherAligned, std::int64_t batch,
+                           PairInspection* record = nullptr);
   void updateQueue(const std::vector<at::Tensor>& teacherMaps, const std::vector<at::Tensor>& masks);
 
   StepConfig config_;

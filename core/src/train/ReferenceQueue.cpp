@@ -47,6 +47,10 @@ void ReferenceQueue::push(int crop, const at::Tensor& rows) {
 }
 
 at::Tensor ReferenceQueue::sample(int crop, std::int64_t count, const at::Generator& generator) const {
+  return rows_[crop].index_select(0, samplePositions(crop, count, generator));
+}
+
+at::Tensor ReferenceQueue::samplePositions(int crop, std::int64_t count, const at::Generator& generator) const {
   checkCrop(crop);
   const std::int64_t fill = filled_[static_cast<std::size_t>(crop)];
   if (fill == 0) throw InvalidArgumentError("reference queue: sampling from an empty queue");
@@ -54,10 +58,7 @@ at::Tensor ReferenceQueue::sample(int crop, std::int64_t count, const at::Genera
     throw InvalidArgumentError("reference queue: cannot draw " + std::to_string(count) + " distinct positions from " +
                                std::to_string(capacity_));
   }
-  const at::Tensor positions = at::randperm(capacity_, generator, at::TensorOptions().dtype(at::kLong))
-                                   .slice(0, 0, count)
-                                   .remainder(fill);
-  return rows_[crop].index_select(0, positions);
+  return at::randperm(capacity_, generator, at::TensorOptions().dtype(at::kLong)).slice(0, 0, count).remainder(fill);
 }
 
 void ReferenceQueue::restore(const at::Tensor& storage, const std::vector<std::int64_t>& fillCounts) {

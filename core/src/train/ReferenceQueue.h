@@ -28,6 +28,8 @@ class ReferenceQueue {
   /// the fill is below capacity). Throws InvalidArgumentError when the queue is empty or count >
   /// capacity. `generator` may be undefined (the default generator).
   at::Tensor sample(int crop, std::int64_t count, const at::Generator& generator = {}) const;
+  /// The queue positions sample() reads (count,), long; the same draw from the same generator state.
+  at::Tensor samplePositions(int crop, std::int64_t count, const at::Generator& generator = {}) const;
 
   std::int64_t filled(int crop) const;  ///< the fill count sampling from queue `crop` uses
   std::int64_t capacity() const noexcept { return capacity_; }

@@ -160,6 +160,14 @@ void Trainer::stop() {
   controlCv_.notify_all();
 }
 
+void Trainer::requestInspection(int images) {
+  {
+    std::lock_guard<std::mutex> lock(controlMutex_);
+    inspectImages_ = std::max(1, images);
+  }
+  controlCv_.notify_all();
+}
+
 bool Trainer::paused() const {
   std::lock_guard<std::mutex> lock(controlMutex_);
   return paused_;
@@ -180,7 +188,7 @@ void Trainer::publishSnapshot() {
   snapshot_ = std::move(snap);
 }
 
-bool Trainer::waitWhilePaused() {
+bool Trainer::waitWhilePaused(const std::function<void(int images)>& serveInspection) {
   std::unique_lock<std::mutex> lock(controlMutex_);
   bool announced = false;
   while (paused_ && stepBudget_ == 0) {
@@ -190,6 +198,13 @@ bool Trainer::waitWhilePaused() {
       lock.unlock();
       publishSnapshot();
       if (callbacks_.onPauseChanged) callbacks_.onPauseChanged(true);
+      lock.lock();
+      continue;
+    }
+    if (inspectImages_ > 0) {
+      const int images = std::exchange(inspectImages_, 0);
+      lock.unlock();
+      serveInspection(images);
       lock.lock();
       continue;
     }
@@ -297,13 +312,35 @@ TrainerResult Trainer::run() {
   const bool monitoring = monitor_ != nullptr && config_.monitorEvery > 0;
   if (monitoring && first == 0) runMonitor();
   publishSnapshot();
+  std::optional<LoadedBatch> pending;  // fetched early for an X-ray; the next step uses it
+  const auto serveInspection = [&](int images) {
+    std::shared_ptr<TrainerInspection> x;
+    std::string error;
+    try {
+      if (!pending) pending = loader.next();
+      x = std::make_shared<TrainerInspection>();
+      x->batch = *pending;
+      x->step = step_->inspect(pending->batch);
+      const auto n = std::min<std::size_t>(static_cast<std::size_t>(images), pending->indices.size());
+      for (std::size_t i = 0; i < n; ++i) {
+        x->sources.push_back(source_->image(pending->indices[i]));
+        x->names.push_back(source_->describe(pending->indices[i]));
+      }
+    } catch (const std::exception& e) {
+      x.reset();
+      error = e.what();
+      spdlog::warn("training X-ray failed: {}", error);
+    }
+    if (callbacks_.onInspection) callbacks_.onInspection(std::move(x), error);
+  };
   while (step_->stepIndex() < totalSteps_) {
-    if (stopRequested_.load() || !waitWhilePaused()) {
+    if (stopRequested_.load() || !waitWhilePaused(serveInspection)) {
       result.outcome = TrainerOutcome::Stopped;
       break;
     }
     const auto t0 = Clock::now();
-    LoadedBatch batch = loader.next();
+    LoadedBatch batch = pending ? std::move(*pending) : loader.next();
+    pending.reset();
     TrainerProgress p;
     p.report = step_->step(batch.batch);
     p.stepsDone = step_->stepIndex();

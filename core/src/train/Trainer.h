@@ -8,6 +8,7 @@
 // an atomic, so a signal handler may call it. run() blocks until the schedule (or maxSteps) is done,
 // stop was asked, or a TrainingError ends the run.
 
+#include "train/BatchLoader.h"
 #include "train/NecoStep.h"
 #include "train/SampleSource.h"
 #include "train/TrainerConfig.h"
@@ -50,10 +51,20 @@ struct NetworkSnapshot {
   std::vector<std::pair<std::string, at::Tensor>> student, teacher;  ///< backbone parameters and buffers
 };
 
+/// The training X-ray (Trainer::requestInspection): the step about to run, on the batch it will use.
+struct TrainerInspection {
+  StepInspection step;
+  LoadedBatch batch;              ///< what the next step() receives
+  std::vector<RgbImage> sources;  ///< the first images of the batch as the source returns them
+  std::vector<std::string> names;  ///< and what the source calls them
+};
+
 struct TrainerCallbacks {
   std::function<void(const TrainerProgress&)> onStep;
   std::function<void(const std::filesystem::path&, std::int64_t step)> onCheckpoint;
   std::function<void(bool paused)> onPauseChanged;
+  /// The answer to requestInspection(); `error` non-empty (and the pointer null) when it failed.
+  std::function<void(std::shared_ptr<const TrainerInspection>, const std::string& error)> onInspection;
 };
 
 enum class TrainerOutcome { Finished, Stopped };
@@ -88,6 +99,10 @@ class Trainer {
   /// Async-signal-safe: one atomic store. run() notices within ~100 ms, also while paused.
   void requestStopFromSignal() noexcept { stopRequested_.store(true, std::memory_order_relaxed); }
   bool paused() const;
+  /// Asks for a training X-ray of the next step with the first `images` images of its batch; served
+  /// on the training thread while paused (at once when paused now, else at the next pause) through
+  /// callbacks.onInspection. The batch is then kept for that step, so the X-ray shows exactly it.
+  void requestInspection(int images);
 
   /// The latest snapshot (refreshed every `snapshotEvery` steps and when paused); null before the
   /// first. Thread-safe.
@@ -110,7 +125,7 @@ class Trainer {
  private:
   std::filesystem::path saveCheckpoint();
   void publishSnapshot();
-  bool waitWhilePaused();  // false when stop was asked
+  bool waitWhilePaused(const std::function<void(int images)>& serveInspection);  // false when stop was asked
   void appendMetrics(const TrainerProgress& p);
   MonitorValues runMonitor();
   void trimMetrics(std::int64_t fromStep);
@@ -129,6 +144,7 @@ class Trainer {
   std::condition_variable controlCv_;
   bool paused_ = false;
   int stepBudget_ = 0;
+  int inspectImages_ = 0;  // > 0: an X-ray was asked for
   std::atomic<bool> stopRequested_{false};
 
   mutable std::mutex snapshotMutex_;

@@ -9,6 +9,7 @@
 #include "train/DatasetSource.h"
 #include "train/RunConfig.h"
 #include "train/Trainer.h"
+#include "train/TrainingXRay.h"
 
 #include <ATen/ATen.h>
 #include <spdlog/spdlog.h>
@@ -207,6 +208,20 @@ TrainingSummary TrainingSession::run(const TrainingCallbacks& callbacks) {
   inner.onStep = std::move(forward);
   inner.onCheckpoint = callbacks.onCheckpoint;
   inner.onPauseChanged = callbacks.onPauseChanged;
+  if (callbacks.onXRay) {
+    inner.onInspection = [&s, onXRay = callbacks.onXRay](std::shared_ptr<const train::TrainerInspection> x,
+                                                         const std::string& error) {
+      if (!x) {
+        onXRay(nullptr, error);
+        return;
+      }
+      try {
+        onXRay(std::make_shared<const TrainingXRay>(train::toXRay(*x, s.trainer->step().config())), std::string());
+      } catch (const std::exception& e) {
+        onXRay(nullptr, e.what());
+      }
+    };
+  }
   s.trainer->setCallbacks(std::move(inner));
   const train::TrainerResult result = s.trainer->run();
   TrainingSummary summary;
@@ -221,6 +236,7 @@ void TrainingSession::pause() { impl_->trainer->pause(); }
 void TrainingSession::resume() { impl_->trainer->resume(); }
 void TrainingSession::stepOnce() { impl_->trainer->stepOnce(); }
 void TrainingSession::stop() { impl_->trainer->stop(); }
+void TrainingSession::requestXRay(int images) { impl_->trainer->requestInspection(images); }
 void TrainingSession::requestStopFromSignal() noexcept { impl_->trainer->requestStopFromSignal(); }
 const std::vector<std::string>& TrainingSession::notes() const noexcept { return impl_->notes; }
 std::int64_t TrainingSession::startStep() const noexcept { return impl_->startStep; }

@@ -222,3 +222,60 @@ NECO_TEST(NecoStep, withoutTeacherTheStudentMakesItsOwnTargets) {
   NECO_CHECK(at::equal(before, step.teacher()->named_parameters()[0].value()));  // no EMA
   NECO_CHECK(!at::equal(studentBefore, step.student()->named_parameters()[0].value()));
 }
+
+NECO_TEST(NecoStep, inspectionPredictsTheStepExactlyAndChangesNothing) {
+  // The training X-ray: inspect() runs the step's forward and loss on the batch and records what the
+  // loss saw; the step that follows reports exactly that loss and ends in the same state as a twin
+  // that was never inspected (generators, queue and weights restored).
+  for (const bool useQueue : {true, false}) {
+    for (const LossMask mask : {LossMask::All, LossMask::Foreground}) {
+      StepConfig c = tinyConfig();
+      c.useQueue = useQueue;
+      c.loss.mask = mask;
+      NecoStep a(neco::nn::ViTConfig::tiny(), c), b(neco::nn::ViTConfig::tiny(), c);
+      a.step(makeBatch(20));
+      b.step(makeBatch(20));
+      const NecoBatch batch = makeBatch(21);
+      const StepInspection x = a.inspect(batch);
+      NECO_CHECK_EQ(a.inspect(batch).loss, x.loss);
+      const StepReport ra = a.step(batch), rb = b.step(batch);
+      NECO_CHECK_EQ(x.step, ra.step);
+      NECO_CHECK_EQ(x.loss, ra.loss);
+      NECO_CHECK_EQ(ra.loss, rb.loss);
+      NECO_CHECK(flatWeights(*a.student()).equal(flatWeights(*b.student())));
+      NECO_CHECK(flatWeights(*a.teacher()).equal(flatWeights(*b.teacher())));
+      if (useQueue) NECO_CHECK(a.queue()->storage().equal(b.queue()->storage()));
+      NECO_CHECK_EQ(a.step(makeBatch(22)).loss, b.step(makeBatch(22)).loss);
+
+      NECO_REQUIRE(x.pairs.size() == 6u);  // 2 globals x 3 other crops
+      const std::int64_t M = 49, B = 2;
+      double sum = 0;
+      for (const PairInspection& p : x.pairs) {
+        sum += p.trace.loss;
+        NECO_CHECK(p.trace.global < 2 && p.trace.other != p.trace.global);
+        if (!p.trace.studentSims.defined()) continue;  // a pair with an empty mask
+        NECO_CHECK_EQ(p.fromQueue, useQueue);
+        NECO_CHECK(p.trace.studentSims.sizes().equals({B * M, M}) && p.trace.rowLoss.numel() == B * M);
+        NECO_REQUIRE(p.provenance.numel() == B * M);
+        if (useQueue) {
+          NECO_CHECK(p.provenance.min().item<std::int64_t>() >= 0 && p.provenance.max().item<std::int64_t>() < c.queueLength);
+        } else {
+          // an in-batch reference is a teacher patch of the pair's regions (of any image): where it came
+          // from the same image, its similarity to itself is there to see, and it is 1
+          int seen = 0;
+          for (std::int64_t i = 0; i < B * M; ++i) {
+            const std::int64_t from = p.provenance[i].item<std::int64_t>();
+            if (from / M != i / M) continue;
+            ++seen;
+            NECO_CHECK_NEAR(p.trace.teacherSims[from][i % M].item<double>(), 1.0, 1e-5);
+          }
+          NECO_CHECK(seen > 0);
+          if (p.trace.positions.defined()) {  // masked: only masked patches are references
+            NECO_CHECK(p.trace.positions.index_select(0, p.provenance).min().item<double>() == 1.0);
+          }
+        }
+      }
+      NECO_CHECK_NEAR(sum / 6.0, x.loss, 1e-5);  // float32 sublosses
+    }
+  }
+}

@@ -4,7 +4,10 @@
 #include "neco/core/Error.h"
 #include "neco/core/Training.h"
 
+#include <cmath>
 #include <fstream>
+#include <memory>
+#include <utility>
 
 namespace fs = std::filesystem;
 
@@ -76,5 +79,65 @@ NECO_TEST(TrainingSession, demoRunWithLiveWeightsCallbacksAndResume) {
     NECO_CHECK(false);
   } catch (const neco::InvalidArgumentError& e) {
     NECO_CHECK(std::string(e.what()).find("sort_net") != std::string::npos);
+  }
+}
+
+NECO_TEST(TrainingSession, xrayShowsTheNextStepOnItsOwnBatch) {
+  // Pause after the first step, ask for an X-ray, resume: the step that follows runs on the batch the
+  // X-ray showed and reports exactly its loss; the geometry is consistent between image and crops.
+  neco::test::TempFolder tmp("xray");
+  neco::TrainingSession session(tinyDemoRequest(tmp.path / "run", 3));
+  std::shared_ptr<const neco::TrainingXRay> xray;
+  std::string error;
+  double nextLoss = std::nan("");
+  neco::TrainingCallbacks cb;
+  cb.onProgress = [&](const neco::TrainingProgress& p) {
+    if (p.stepsDone == 1) session.pause();
+    if (xray && p.step == xray->step) nextLoss = p.loss;
+  };
+  cb.onPauseChanged = [&](bool paused) {
+    if (paused && !xray && error.empty()) session.requestXRay(2);
+  };
+  cb.onXRay = [&](std::shared_ptr<const neco::TrainingXRay> x, const std::string& e) {
+    xray = std::move(x);
+    error = e;
+    session.resume();
+  };
+  NECO_CHECK_EQ(session.run(cb).stepsDone, 3);
+  NECO_CHECK_EQ(error, std::string());
+  NECO_REQUIRE(xray != nullptr);
+  NECO_CHECK_EQ(xray->step, 1);
+  NECO_CHECK_EQ(xray->stepLoss, nextLoss);
+  NECO_CHECK_EQ(xray->references, std::string("queue"));
+  NECO_CHECK_EQ(xray->batchSize, 4);
+  NECO_CHECK_EQ(xray->roiSize, 7);
+  NECO_REQUIRE(xray->images.size() == 2u);
+  for (const neco::XRayImage& image : xray->images) {
+    NECO_CHECK(!image.name.empty() && !image.source.empty());
+    NECO_REQUIRE(image.crops.size() == 4u);
+    for (const neco::XRayCrop& crop : image.crops) {
+      NECO_CHECK_EQ(crop.pixels.width, crop.size);
+      NECO_CHECK_EQ(crop.size, crop.global ? 56 : 28);
+      NECO_CHECK(crop.inImage.x1 >= 0 && crop.inImage.y1 >= 0 && crop.inImage.x2 <= image.source.width &&
+                 crop.inImage.y2 <= image.source.height && crop.inImage.width() > 0);
+      NECO_CHECK(!crop.augmentation.empty());
+    }
+    NECO_REQUIRE(image.pairs.size() == 6u);
+    for (const neco::XRayPair& pair : image.pairs) {
+      NECO_CHECK(pair.traced);
+      NECO_CHECK_EQ(pair.studentSimilarity.size(), 49u * 49u);
+      NECO_CHECK_EQ(pair.teacherSimilarity.size(), 49u * 49u);
+      NECO_CHECK_EQ(pair.patchLoss.size(), 49u);
+      NECO_CHECK_EQ(pair.references.size(), 49u);
+      NECO_CHECK(pair.references[0].fromQueue && pair.references[0].slot >= 0);
+      NECO_CHECK(std::isfinite(pair.imageLoss) && pair.imageLoss > 0);
+      // the intersection seen from the image maps onto its boxes in both crops
+      for (const auto& [box, crop] : {std::pair{pair.inGlobal, image.crops[static_cast<std::size_t>(pair.global)]},
+                                      std::pair{pair.inOther, image.crops[static_cast<std::size_t>(pair.other)]}}) {
+        const double sx = crop.size / crop.inImage.width(), sy = crop.size / crop.inImage.height();
+        NECO_CHECK_NEAR(box.x1, (pair.inImage.x1 - crop.inImage.x1) * sx, 1e-6);
+        NECO_CHECK_NEAR(box.y2, (pair.inImage.y2 - crop.inImage.y1) * sy, 1e-6);
+      }
+    }
   }
 }

@@ -9,6 +9,7 @@
 // that already holds one is refused: continue it with `resumeDir`.
 
 #include "neco/core/FeatureExtractor.h"
+#include "neco/core/TrainingXRay.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -57,6 +58,8 @@ struct TrainingCallbacks {
   std::function<void(const TrainingProgress&)> onProgress;                         ///< after each step
   std::function<void(const std::filesystem::path& dir, std::int64_t step)> onCheckpoint;  ///< committed
   std::function<void(bool paused)> onPauseChanged;  ///< entering / leaving a pause (a snapshot is fresh)
+  /// The answer to requestXRay(): the X-ray, or null and the reason it failed.
+  std::function<void(std::shared_ptr<const TrainingXRay>, const std::string& error)> onXRay;
 };
 
 class TrainingSession {
@@ -82,6 +85,10 @@ class TrainingSession {
   void stepOnce();
   void stop();
   void requestStopFromSignal() noexcept;  ///< async-signal-safe
+  /// Asks for a training X-ray of the next step with the first `images` images of its batch. It is
+  /// computed on the training thread while paused (at once when paused, else at the next pause) and
+  /// delivered through TrainingCallbacks::onXRay; that step then runs on exactly the batch shown.
+  void requestXRay(int images = 4);
 
   /// A feature extractor on a copy of the student's (or teacher's) backbone as of the latest snapshot,
   /// for views that follow the live weights; null before the first snapshot. Thread-safe.
