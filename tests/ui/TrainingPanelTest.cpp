@@ -11,6 +11,10 @@
 #include "neco/ui/MainWindow.h"
 #include "neco/ui/TrainingCurves.h"
 #include "neco/ui/TrainingPanel.h"
+#include "neco/ui/TrainingWorker.h"
+#include "neco/ui/TrainingXRayView.h"
+#include "neco/ui/CrossEntropyStrip.h"
+#include "neco/ui/PermutationMatrixWidget.h"
 
 #include <QAction>
 #include <QDir>
@@ -19,6 +23,7 @@
 #include <QFile>
 #include <QListWidget>
 #include <QPushButton>
+#include <QTableWidget>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -30,6 +35,7 @@ using neco::ui::MainWindow;
 using neco::ui::TrainingCurves;
 using neco::ui::TrainingPanel;
 using neco::ui::TrainingWorker;
+using neco::ui::TrainingXRayView;
 using State = neco::ui::TrainingPanel::State;
 
 namespace {
@@ -285,6 +291,101 @@ class TrainingPanelTest : public QObject {
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 120000);
     QVERIFY(finished.at(0).at(0).toBool());
     QVERIFY(QFileInfo::exists(QDir(panel.runFolder()).filePath(QStringLiteral("config.yml"))));
+  }
+
+  void xrayOfThePausedStepShowsWhatTheLossSees() {
+    // The X-ray dock: taken by itself at a pause when visible, drawn with real pixels, patch picking
+    // by clicking a grid cell, the permutation matrices recomputed from the recorded rows agree with
+    // the trainer's loss for that patch, and the step that follows reports exactly the X-ray's loss.
+    MainWindow w(extractor_);
+    w.setInteractive(false);
+    w.resize(1600, 1100);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    const bool screenshot = qEnvironmentVariableIsSet("NECO_SCREENSHOT_DIR");
+    if (screenshot) openDemoAndWait(w);
+    TrainingPanel& panel = *w.trainingPanel();
+    configureFastDemo(panel, QStringLiteral("xray-run"));
+    TrainingXRayView& view = *w.xrayView();
+    QVERIFY(!view.requestButton()->isEnabled());
+    w.showXRay();  // not training: it says what to do
+    auto* dock = w.findChild<QDockWidget*>(QStringLiteral("trainingXRayDock"));
+    QVERIFY(dock && dock->isVisible());
+    QVERIFY2(view.summary().contains(QStringLiteral("Pause")), qPrintable(view.summary()));
+
+    QSignalSpy xrays(panel.worker(), &TrainingWorker::xray);
+    QVERIFY(panel.start());
+    QTRY_VERIFY_WITH_TIMEOUT(panel.progressCount() >= 1, 180000);
+    panel.pauseOrResume();
+    QTRY_COMPARE_WITH_TIMEOUT(panel.state(), State::Paused, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(view.xray() != nullptr, 60000);  // the visible dock asked by itself
+    QVERIFY(view.requestButton()->isEnabled());
+    const neco::ui::XRayPtr x = view.xray();
+    QCOMPARE(x->step, panel.stepsDone());
+    QCOMPARE(static_cast<int>(x->images.size()), 4);
+    QVERIFY2(view.summary().startsWith(QStringLiteral("Step %1").arg(x->step)), qPrintable(view.summary()));
+
+    // Pixels: the image with the chosen pair's crops solid in their colours, the other crops dashed;
+    // the loss-tinted grid over the student's crop.
+    const QImage source = view.sourceCanvas()->grab().toImage();
+    QVERIFY(countColour(source, QColor(255, 127, 14), 40) > 30);  // global 1 (orange)
+    QVERIFY(countColour(source, QColor(44, 160, 44), 40) > 10);   // local 1 (green) of the first pair
+    const QImage other = view.otherCanvas()->grab().toImage();
+    QVERIFY(countColour(other, QColor(0, 255, 255), 30) > 10);  // the selected cell's outline
+
+    // Picking a patch by clicking its cell: matrices, strip and references follow.
+    const QRectF cell = view.otherCanvas()->cellRect(10);
+    QVERIFY(!cell.isEmpty());
+    QTest::mouseClick(view.otherCanvas(), Qt::LeftButton, {}, cell.center().toPoint());
+    QCOMPARE(view.currentPatch(), 10);
+    QCOMPARE(view.studentPermutation()->n(), 49);
+    QCOMPARE(view.teacherPermutation()->n(), 49);
+    for (int e = 0; e < 49; e += 12) {
+      double row = 0;
+      for (int r = 0; r < 49; ++r) row += view.studentPermutation()->weight(e, r);
+      QVERIFY(std::abs(row - 1.0) < 1e-3);
+    }
+    const neco::XRayPair& pair = x->images[0].pairs[0];
+    const double trained = pair.patchLoss[10];
+    QVERIFY2(std::abs(view.recomputedPatchLoss() - trained) < 1e-3 * std::max(1.0, trained),
+             qPrintable(QStringLiteral("recomputed %1, trainer %2").arg(view.recomputedPatchLoss()).arg(trained)));
+    QCOMPARE(view.crossEntropy()->values().size(), std::size_t{49});
+    QCOMPARE(view.referenceTable()->rowCount(), 49);
+    QCOMPARE(view.referenceTable()->item(0, 0)->text(), QStringLiteral("1"));
+    QVERIFY(view.referenceTable()->item(0, 1)->text().startsWith(QStringLiteral("queue slot")));
+    QVERIFY(!view.studentSimilarity()->cellImage().isNull());
+
+    // Another pair and image redraw the crops.
+    view.selectPair(3);
+    QCOMPARE(view.currentPair(), 3);
+    view.selectImage(2);
+    QCOMPARE(view.currentImage(), 2);
+    QVERIFY(view.otherCanvas()->grab().toImage() != other);
+    view.selectImage(0);
+    view.selectPair(0);
+    if (screenshot) {  // docs/images/studio-xray.png: the dock floated and large, as a user would for a close look
+      dock->setFloating(true);
+      dock->resize(1500, 900);
+      QTest::qWait(300);
+      QVERIFY(dock->grab().save(QDir(qEnvironmentVariable("NECO_SCREENSHOT_DIR")).filePath(QStringLiteral("studio-xray.png"))));
+      dock->setFloating(false);
+      dock->raise();
+      QTest::qWait(300);
+    }
+
+    // Single step: the X-rayed step runs on its batch and reports exactly the X-ray's loss; the new
+    // pause brings the X-ray of the step after it.
+    const int count = panel.progressCount();
+    QTest::mouseClick(panel.stepButton(), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(panel.progressCount(), count + 1, 60000);
+    QCOMPARE(panel.lastProgress().step, x->step);
+    QCOMPARE(panel.lastProgress().loss, x->stepLoss);
+    QTRY_VERIFY_WITH_TIMEOUT(view.xray() && view.xray()->step == x->step + 1, 60000);
+    QVERIFY(xrays.count() >= 2);
+    QSignalSpy finished(panel.worker(), &TrainingWorker::finished);
+    panel.stop();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+    QVERIFY(!view.requestButton()->isEnabled());
   }
 
   void closingTheWindowDuringTrainingStopsAndCheckpoints() {

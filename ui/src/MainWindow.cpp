@@ -13,6 +13,8 @@
 #include "neco/ui/SimilarityControls.h"
 #include "neco/ui/SortingNetworkView.h"
 #include "neco/ui/TrainingPanel.h"
+#include "neco/ui/TrainingWorker.h"
+#include "neco/ui/TrainingXRayView.h"
 
 #include <QActionGroup>
 #include <QApplication>
@@ -24,6 +26,7 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
+#include <QTimer>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
@@ -61,6 +64,7 @@ MainWindow::MainWindow(std::shared_ptr<const FeatureExtractor> extractor, QWidge
       permutation_(new PermutationView(this)),
       network_(new SortingNetworkView(this)),
       training_(new TrainingPanel(this)),
+      xray_(new TrainingXRayView(this)),
       demo_(new DemoBootstrap(this)),
       checkpoints_(new CheckpointActions(this, service_->extractor())),
       status_(new QLabel(this)),
@@ -152,6 +156,57 @@ void MainWindow::buildDocks() {
   trainingDock_->setObjectName(QStringLiteral("trainingDock"));
   trainingDock_->setWidget(training_);
   addDockWidget(Qt::RightDockWidgetArea, trainingDock_);
+  xrayDock_ = new QDockWidget(tr("Training X-ray"), this);
+  xrayDock_->setObjectName(QStringLiteral("trainingXRayDock"));
+  xrayDock_->setWidget(xray_);
+  addDockWidget(Qt::BottomDockWidgetArea, xrayDock_);
+  tabifyDockWidget(logDock_, xrayDock_);
+  logDock_->raise();
+  connect(xray_, &TrainingXRayView::xrayRequested, this, [this] {
+    guardSlot("X-ray", [this] {
+      xray_->showMessage(tr("Taking an X-ray of the next step…"));
+      training_->worker()->requestXRay();
+    });
+  });
+  connect(training_->worker(), &TrainingWorker::xray, this, [this](XRayPtr x, const QString& error) {
+    guardSlot("X-ray ready", [&] {
+      if (x) {
+        xray_->setXRay(std::move(x));
+      } else {
+        xray_->showMessage(tr("No X-ray: %1").arg(error));
+      }
+    });
+  });
+  connect(training_, &TrainingPanel::stateChanged, this, [this](TrainingPanel::State state) {
+    const bool paused = state == TrainingPanel::State::Paused;
+    xray_->setRequestEnabled(paused);
+    // a visible X-ray dock follows every pause (single steps included) with a fresh X-ray
+    if (paused && xrayDock_->isVisible() && !xrayDock_->visibleRegion().isEmpty()) training_->worker()->requestXRay();
+  });
+}
+
+void MainWindow::showXRay() {
+  xrayDock_->show();
+  xrayDock_->raise();
+  // the X-ray needs room: half the height, most of the bottom row (once the tab switch is laid out)
+  QTimer::singleShot(0, this, [this] {
+    if (xrayDock_->isFloating()) return;
+    if (xrayDock_->height() < height() * 2 / 5) {
+      // NOTE: resizeDocks ignores a tabified dock's height (QTBUG-65592); the untabbed neighbour in
+      // the same bottom row carries the row's height.
+      QDockWidget* row = !networkDock_->isFloating() && networkDock_->isVisible() ? networkDock_ : xrayDock_;
+      resizeDocks({row}, {height() / 2}, Qt::Vertical);
+    }
+    if (!networkDock_->isFloating() && networkDock_->isVisible() && xrayDock_->width() < width() * 3 / 5) {
+      resizeDocks({xrayDock_, networkDock_}, {width() * 3 / 4, width() / 4}, Qt::Horizontal);
+    }
+  });
+  if (training_->state() == TrainingPanel::State::Paused) {
+    xray_->showMessage(tr("Taking an X-ray of the next step…"));
+    training_->worker()->requestXRay();
+  } else {
+    xray_->showMessage(tr("Pause the training run, then take an X-ray of the step about to run."));
+  }
 }
 
 void MainWindow::trainDemo() {
@@ -211,6 +266,10 @@ void MainWindow::buildMenus() {
   demo->setToolTip(
       tr("Train the built-in tiny ViT on the demo scenes in a new run folder; the views follow its weights"));
   train->addAction(trainingDock_->toggleViewAction());
+  QAction* xray = train->addAction(tr("&X-ray the Next Step"), this, [this] { guardSlot("X-ray", [this] { showXRay(); }); });
+  xray->setObjectName(QStringLiteral("xrayAction"));
+  xray->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_X));
+  xray->setToolTip(tr("Show what the loss sees in the step about to run: crops, RoI grids, references, matrices"));
 
   QMenu* view = menuBar()->addMenu(tr("&View"));
   QAction* grid = view->addAction(tr("Patch &Grid"));

@@ -25,6 +25,7 @@ QStringList toQStrings(const std::vector<std::string>& lines) {
 TrainingWorker::TrainingWorker(QObject* parent) : QObject(parent) {
   qRegisterMetaType<neco::TrainingProgress>("neco::TrainingProgress");
   qRegisterMetaType<neco::ui::ExtractorPtr>("neco::ui::ExtractorPtr");
+  qRegisterMetaType<neco::ui::XRayPtr>("neco::ui::XRayPtr");
 }
 
 TrainingWorker::~TrainingWorker() {
@@ -101,6 +102,15 @@ void TrainingWorker::setLiveEvery(qint64 steps) {
   if (session_) session_->setLiveEvery(steps > 0 ? steps : kNoLiveSnapshots);
 }
 
+void TrainingWorker::requestXRay(int images) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (session_) {
+    session_->requestXRay(images);
+  } else {
+    post([this] { Q_EMIT xray(nullptr, tr("no training run is active")); });
+  }
+}
+
 void TrainingWorker::attach(TrainingSession* session) {
   std::lock_guard<std::mutex> lock(mutex_);
   session_ = session;
@@ -166,6 +176,10 @@ void TrainingWorker::trainSession(TrainingSession& session) {
       publishLive(session, lastStep);
       livePending = false;
     }
+  };
+  callbacks.onXRay = [this](std::shared_ptr<const TrainingXRay> x, const std::string& error) {
+    const QString message = QString::fromStdString(error);
+    post([this, x = std::move(x), message] { Q_EMIT xray(x, message); });
   };
   const TrainingSummary summary = session.run(callbacks);
   publishLive(session, summary.stepsDone);

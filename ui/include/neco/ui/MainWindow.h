@@ -26,6 +26,7 @@ class PatchCanvas;
 class PermutationView;
 class RecentFiles;
 class SimilarityControls;
+class TrainingXRayView;
 class SortingNetworkView;
 class TrainingPanel;
 
@@ -60,6 +61,9 @@ class MainWindow : public QMainWindow {
   SortingNetworkView* sortingNetworkView() const noexcept { return network_; }
   /// The Training dock's panel; its live weights become the active model as they arrive.
   TrainingPanel* trainingPanel() const noexcept { return training_; }
+  TrainingXRayView* xrayView() const noexcept { return xray_; }
+  /// Shows the X-ray dock and asks for an X-ray of the next step (when a run is paused).
+  void showXRay();
   /// Train ▸ Train on the Demo: the built-in demo configuration in a new run folder.
   void trainDemo();
   FeatureService* featureService() const noexcept { return service_; }
@@ -115,7 +119,9 @@ class MainWindow : public QMainWindow {
   PermutationView* permutation_;
   SortingNetworkView* network_;
   TrainingPanel* training_;
+  TrainingXRayView* xray_;
   QDockWidget* permutationDock_ = nullptr;
+  QDockWidget* xrayDock_ = nullptr;
   QDockWidget* logDock_ = nullptr;
   QDockWidget* networkDock_ = nullptr;
   QDockWidget* trainingDock_ = nullptr;

@@ -25,6 +25,7 @@ class QThread;
 namespace neco::ui {
 
 using ExtractorPtr = std::shared_ptr<const FeatureExtractor>;
+using XRayPtr = std::shared_ptr<const TrainingXRay>;
 
 class TrainingWorker : public QObject {
   Q_OBJECT
@@ -44,6 +45,9 @@ class TrainingWorker : public QObject {
   void stop();      ///< a stop before the session exists ends the run before its first step
   /// Live models every `steps` steps (also on every pause and at the end); 0 turns them off.
   void setLiveEvery(qint64 steps);
+  /// A training X-ray of the next step with the first `images` images of its batch, answered by
+  /// xray(); served while the run is paused (at once if it is, else at its next pause).
+  void requestXRay(int images = 4);
   qint64 liveEvery() const noexcept { return liveEvery_.load(); }
   /// Asks the run to stop and waits for the thread (the trainer saves a checkpoint first). Its
   /// reports still queued are dropped: no finished() follows.
@@ -58,6 +62,8 @@ class TrainingWorker : public QObject {
   void liveModel(neco::ui::ExtractorPtr student, neco::ui::ExtractorPtr teacher, qint64 step);
   void finished(bool stopped, qint64 stepsDone, qint64 totalSteps, QString lastCheckpoint);
   void failed(QString message);
+  /// The answer to requestXRay(): the X-ray, or null and why it failed.
+  void xray(neco::ui::XRayPtr xray, QString error);
 
  private:
   void runJob(const TrainingRequest& request);
@@ -82,3 +88,4 @@ class TrainingWorker : public QObject {
 
 Q_DECLARE_METATYPE(neco::TrainingProgress)
 Q_DECLARE_METATYPE(neco::ui::ExtractorPtr)
+Q_DECLARE_METATYPE(neco::ui::XRayPtr)
