@@ -53,6 +53,12 @@ if grep -q '"cuda_available": true' "$out/info.json"; then
   timeout 240 build/gpu/app/neco --no-log-file bench sort --device cuda --sweep --json > "$out/bench-sort-cuda.json" \
     2> "$out/bench-sort-cuda.log" || { echo "gpu-check: bench sort --device cuda failed" >&2; tail -5 "$out/bench-sort-cuda.log"; rc=1; }
   head -c 600 "$out/bench-sort-cuda.json"; echo
+  # RoI-Align at NeCo's shapes (batch 64, C 384, 37 x 37 global and 7 x 7 local maps): the CPU twin and
+  # the CUDA kernel in the same run; the last line is the per-step total per device and the speed-up.
+  log "bench roi align (CPU twin vs CUDA)"
+  timeout 120 build/gpu/bench/neco_bench_roi_align --repeats 5 > "$out/bench-roi-align.json" \
+    2> "$out/bench-roi-align.log" || { echo "gpu-check: neco_bench_roi_align failed" >&2; tail -5 "$out/bench-roi-align.log"; rc=1; }
+  tail -1 "$out/bench-roi-align.json"
 fi
 log "done (ctest exit $rc); results in $out"
 exit "$rc"

@@ -1,5 +1,6 @@
 // The CPU-only build of neco_gpu: every entry point reports NotBuilt, so callers need no #ifdefs.
 #include "neco/gpu/CosineSimilarity.h"
+#include "neco/gpu/RoiAlign.h"
 #include "neco/gpu/SoftSort.h"
 #include "neco/gpu/Status.h"
 
@@ -38,6 +39,23 @@ GpuStatus launch_soft_sort_backward(const SortNetworkView&, const SortRelaxation
 }
 GpuStatus launch_soft_sort_backward(const SortNetworkView&, const SortRelaxation&, const double*, const double*,
                                     const double*, const double*, double*, long long, double*, void*) noexcept {
+  return GpuStatus::NotBuilt;
+}
+
+GpuStatus launch_roi_align_forward(const RoiAlignShape&, const float*, const float*, long long, float*,
+                                   void*) noexcept {
+  return GpuStatus::NotBuilt;
+}
+GpuStatus launch_roi_align_forward(const RoiAlignShape&, const double*, const double*, long long, double*,
+                                   void*) noexcept {
+  return GpuStatus::NotBuilt;
+}
+GpuStatus launch_roi_align_backward(const RoiAlignShape&, const float*, const float*, long long, float*,
+                                    void*) noexcept {
+  return GpuStatus::NotBuilt;
+}
+GpuStatus launch_roi_align_backward(const RoiAlignShape&, const double*, const double*, long long, double*,
+                                    void*) noexcept {
   return GpuStatus::NotBuilt;
 }
 

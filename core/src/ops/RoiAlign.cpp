@@ -1,13 +1,20 @@
 #include "ops/RoiAlign.h"
 
 #include "neco/core/Error.h"
+#include "neco/gpu/RoiAlign.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#if NECO_TORCH_HAS_CUDA
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#endif
+
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -22,6 +29,7 @@ template <typename T>
 struct Tap {
   int64_t offset[4] = {0, 0, 0, 0};
   T weight[4] = {0, 0, 0, 0};
+  bool inside = false;  // outside samples are skipped (not 0 * value: an inf or NaN there must not leak)
 };
 
 /// The samples of every bin of one box: bins row-major, each with `perBin` taps.
@@ -54,6 +62,7 @@ Tap<T> bilinearTap(T y, T x, int64_t height, int64_t width, T scale) {
   }
   const T ly = y - static_cast<T>(yLow), lx = x - static_cast<T>(xLow);
   const T hy = T(1) - ly, hx = T(1) - lx;
+  tap.inside = true;
   tap.offset[0] = yLow * width + xLow;
   tap.offset[1] = yLow * width + xHigh;
   tap.offset[2] = yHigh * width + xLow;
@@ -106,11 +115,22 @@ void checkInputs(const at::Tensor& input, const at::Tensor& boxes, const RoiAlig
     return s + ")";
   };
   if (input.dim() != 4) throw InvalidArgumentError("roiAlign: input must be (N, C, H, W), got " + shape(input));
+  if (boxes.dim() == 2 && boxes.size(0) > 0 && (input.size(2) == 0 || input.size(3) == 0)) {
+    throw InvalidArgumentError("roiAlign: boxes on an empty map " + shape(input));
+  }
   if (boxes.dim() != 2 || boxes.size(1) != 5) {
     throw InvalidArgumentError("roiAlign: boxes must be (R, 5) [image, x1, y1, x2, y2], got " + shape(boxes));
   }
-  if (!input.device().is_cpu() || !boxes.device().is_cpu()) {
-    throw UnsupportedError("roiAlign: only CPU tensors are supported in this version (no CUDA kernel yet)");
+  if (input.device() != boxes.device()) {
+    throw InvalidArgumentError("roiAlign: input and boxes must be on the same device, got " + input.device().str() +
+                               " and " + boxes.device().str());
+  }
+  if (!input.device().is_cpu() && !input.device().is_cuda()) {
+    throw UnsupportedError("roiAlign: only CPU and CUDA tensors are supported, got " + input.device().str());
+  }
+  if (input.is_cuda() && !gpu::kernelsBuilt()) {
+    throw UnsupportedError("roiAlign: CUDA tensor given but this build has no CUDA kernels (configured without a "
+                           "CUDA compiler)");
   }
   if (input.scalar_type() != boxes.scalar_type() ||
       (input.scalar_type() != at::kFloat && input.scalar_type() != at::kDouble)) {
@@ -147,6 +167,7 @@ void forwardKernel(const at::Tensor& input, const at::Tensor& boxes, const RoiAl
           T sum = 0;
           const Tap<T>* t = taps.taps.data() + bin * taps.perBin;
           for (int s = 0; s < taps.perBin; ++s) {
+            if (!t[s].inside) continue;  // as torchvision
             for (int k = 0; k < 4; ++k) sum += t[s].weight[k] * plane[t[s].offset[k]];
           }
           bins[bin] = sum;
@@ -185,6 +206,73 @@ void backwardKernel(const at::Tensor& gradOut, const at::Tensor& boxes, const Ro
   });
 }
 
+// ---- CUDA (gpu/src/RoiAlign.cu, the twin of the kernels above) ------------------------------------
+
+#if NECO_TORCH_HAS_CUDA
+gpu::RoiAlignShape gpuShape(at::IntArrayRef inputShape, const RoiAlignOptions& o) {
+  for (int64_t d = 1; d < 4; ++d) {
+    if (inputShape[d] > std::numeric_limits<int>::max()) {
+      throw InvalidArgumentError("roiAlign: CUDA maps need C, H and W below 2^31, got " +
+                                 std::to_string(inputShape[d]));
+    }
+  }
+  gpu::RoiAlignShape s;
+  s.images = inputShape[0];
+  s.channels = static_cast<int>(inputShape[1]);
+  s.height = static_cast<int>(inputShape[2]);
+  s.width = static_cast<int>(inputShape[3]);
+  s.outputSize = o.outputSize;
+  s.spatialScale = o.spatialScale;
+  s.samplingRatio = o.samplingRatio;
+  s.aligned = o.aligned;
+  return s;
+}
+
+void throwOnGpu(gpu::GpuStatus status, const char* what) {
+  if (status == gpu::GpuStatus::Ok) return;
+  if (status == gpu::GpuStatus::NotBuilt) {
+    throw UnsupportedError(std::string(what) + ": this build has no CUDA kernels");
+  }
+  throw GpuError(std::string(what) + ": " + gpu::statusName(status) + " " + gpu::lastErrorMessage());
+}
+#endif
+
+/// out (R, C, K, K) on the input's device.
+void forwardCuda(const at::Tensor& input, const at::Tensor& boxes, const RoiAlignOptions& o, at::Tensor& out) {
+#if NECO_TORCH_HAS_CUDA
+  const c10::cuda::CUDAGuard guard(input.device());
+  void* stream = c10::cuda::getCurrentCUDAStream(input.device().index()).stream();
+  const gpu::RoiAlignShape shape = gpuShape(input.sizes(), o);
+  gpu::GpuStatus status = gpu::GpuStatus::Ok;
+  AT_DISPATCH_FLOATING_TYPES(input.scalar_type(), "roiAlignCuda", [&] {
+    status = gpu::launch_roi_align_forward(shape, input.data_ptr<scalar_t>(), boxes.data_ptr<scalar_t>(), boxes.size(0),
+                                           out.data_ptr<scalar_t>(), stream);
+  });
+  throwOnGpu(status, "roiAlign forward");
+#else
+  (void)input, (void)boxes, (void)o, (void)out;
+  throw UnsupportedError("roiAlign: CUDA tensor given but LibTorch in this build has no CUDA");
+#endif
+}
+
+/// Adds into gradIn (zeroed by the caller). NOTE: atomicAdd on the device, so not bit-deterministic.
+void backwardCuda(const at::Tensor& gradOut, const at::Tensor& boxes, const RoiAlignOptions& o, at::Tensor& gradIn) {
+#if NECO_TORCH_HAS_CUDA
+  const c10::cuda::CUDAGuard guard(gradIn.device());
+  void* stream = c10::cuda::getCurrentCUDAStream(gradIn.device().index()).stream();
+  const gpu::RoiAlignShape shape = gpuShape(gradIn.sizes(), o);
+  gpu::GpuStatus status = gpu::GpuStatus::Ok;
+  AT_DISPATCH_FLOATING_TYPES(gradOut.scalar_type(), "roiAlignBackwardCuda", [&] {
+    status = gpu::launch_roi_align_backward(shape, gradOut.data_ptr<scalar_t>(), boxes.data_ptr<scalar_t>(),
+                                            boxes.size(0), gradIn.data_ptr<scalar_t>(), stream);
+  });
+  throwOnGpu(status, "roiAlign backward");
+#else
+  (void)gradOut, (void)boxes, (void)o, (void)gradIn;
+  throw UnsupportedError("roiAlign: CUDA tensor given but LibTorch in this build has no CUDA");
+#endif
+}
+
 RoiAlignOptions optionsOf(AutogradContext* ctx) {
   RoiAlignOptions o;
   o.outputSize = static_cast<int>(ctx->saved_data["k"].toInt());
@@ -198,8 +286,15 @@ struct RoiAlignFunction : torch::autograd::Function<RoiAlignFunction> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& input, const at::Tensor& boxes,
                             const RoiAlignOptions& o) {
     const at::Tensor in = input.contiguous(), bx = boxes.contiguous();
-    at::Tensor out = at::zeros({bx.size(0), in.size(1), o.outputSize, o.outputSize}, in.options());
-    AT_DISPATCH_FLOATING_TYPES(in.scalar_type(), "roiAlign", [&] { forwardKernel<scalar_t>(in, bx, o, out); });
+    const std::vector<int64_t> outShape{bx.size(0), in.size(1), o.outputSize, o.outputSize};
+    at::Tensor out;
+    if (in.is_cuda()) {
+      out = at::empty(outShape, in.options());  // the kernel writes every element
+      forwardCuda(in, bx, o, out);
+    } else {
+      out = at::zeros(outShape, in.options());
+      AT_DISPATCH_FLOATING_TYPES(in.scalar_type(), "roiAlign", [&] { forwardKernel<scalar_t>(in, bx, o, out); });
+    }
     ctx->save_for_backward({bx});
     ctx->saved_data["shape"] = in.sizes().vec();
     ctx->saved_data["k"] = static_cast<int64_t>(o.outputSize);
@@ -214,7 +309,11 @@ struct RoiAlignFunction : torch::autograd::Function<RoiAlignFunction> {
     const RoiAlignOptions o = optionsOf(ctx);
     const at::Tensor g = grads[0].contiguous();
     at::Tensor gi = at::zeros(ctx->saved_data["shape"].toIntVector(), g.options());
-    AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "roiAlignBackward", [&] { backwardKernel<scalar_t>(g, bx, o, gi); });
+    if (g.is_cuda()) {
+      backwardCuda(g, bx, o, gi);
+    } else {
+      AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "roiAlignBackward", [&] { backwardKernel<scalar_t>(g, bx, o, gi); });
+    }
     return {gi, at::Tensor(), at::Tensor()};
   }
 };

@@ -7,6 +7,10 @@
 // Geometry is computed in the input's scalar type, as torchvision does, so float32 results match it
 // to rounding. Forward is parallel over boxes; backward over channels (no two threads ever add into
 // the same gradient plane, so it is deterministic).
+//
+// CUDA tensors run gpu/src/RoiAlign.cu (neco/gpu/RoiAlign.h), the twin of these kernels: same
+// geometry operation by operation, forward one thread per output element. NOTE: its backward scatters
+// with atomicAdd, so CUDA gradients are not bit-deterministic (they agree with the CPU to rounding).
 
 #include <ATen/core/Tensor.h>
 
@@ -19,10 +23,11 @@ struct RoiAlignOptions {
   bool aligned = true;        ///< subtract 0.5 from the scaled box (torchvision's aligned=True)
 };
 
-/// input (N, C, H, W) float32/float64 on the CPU; boxes (R, 5) of [image index, x1, y1, x2, y2], same
-/// dtype -> (R, C, K, K). Differentiable with respect to `input` (not the boxes, like torchvision).
-/// Throws InvalidArgumentError for bad shapes, dtypes, devices, options or an image index outside
-/// [0, N); UnsupportedError for non-CPU tensors.
+/// input (N, C, H, W) float32/float64 on the CPU or a CUDA device; boxes (R, 5) of [image index, x1, y1,
+/// x2, y2], same dtype and device -> (R, C, K, K). Differentiable with respect to `input` (not the
+/// boxes, like torchvision). Throws InvalidArgumentError for bad shapes, dtypes, options, input and boxes
+/// on different devices or an image index outside [0, N); UnsupportedError for devices other than CPU
+/// and CUDA, or CUDA tensors in a build without CUDA kernels; GpuError when a kernel launch fails.
 at::Tensor roiAlign(const at::Tensor& input, const at::Tensor& boxes, const RoiAlignOptions& options = {});
 
 }  // namespace neco::ops

@@ -7,6 +7,7 @@
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/autograd.h>
 
+#include <limits>
 #include <map>
 #include <sstream>
 #include <string>
@@ -99,4 +100,16 @@ NECO_TEST(RoiAlign, rejectsBadInputWithReasons) {
   zero.outputSize = 0;
   NECO_CHECK_THROWS(neco::InvalidArgumentError, roiAlign(input, good, zero));
   NECO_CHECK_EQ(roiAlign(input, at::zeros({0, 5})).size(0), 0);
+  NECO_CHECK_THROWS(neco::InvalidArgumentError, roiAlign(at::zeros({2, 3, 0, 5}), good));  // boxes on an empty map
+}
+
+NECO_TEST(RoiAlign, samplesOutsideTheMapAddNothingNotEvenNaN) {
+  // torchvision skips samples beyond [-1, H] x [-1, W]; a NaN or inf in the map must not leak into
+  // a bin through a zero weight.
+  at::Tensor input = at::ones({1, 1, 4, 4});
+  input[0][0][0][0] = std::numeric_limits<float>::quiet_NaN();
+  const at::Tensor outside = at::tensor({0.f, 10.f, 10.f, 12.f, 12.f}).view({1, 5});
+  const at::Tensor out = roiAlign(input, outside);
+  NECO_CHECK(at::isfinite(out).all().item<bool>());
+  NECO_CHECK_EQ(out.abs().max().item<float>(), 0.f);
 }
