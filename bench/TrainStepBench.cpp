@@ -14,6 +14,7 @@
 // a final {"summary": true, ...} with the medians.
 #include "neco/core/DemoDataset.h"
 #include "neco/core/Error.h"
+#include "neco/gpu/Status.h"
 #include "train/BatchBuilder.h"
 #include "train/NecoStep.h"
 #include "train/RunConfig.h"
@@ -22,6 +23,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <torch/cuda.h>
 
 #include <algorithm>
 #include <chrono>
@@ -51,6 +53,10 @@ struct Options {
   int rounds = 5, steps = 2, warmup = 1, threads = 0;
   bool python = false;
   std::string pythonExe = "/usr/bin/python3";
+  std::string config;      // a run YAML (e.g. the reference's neco_224x224.yml) instead of configs/demo.yml
+  std::string device;      // overrides neco.device (default: the config's, i.e. auto)
+  int mixedPrecision = -1;  // -1: the config's neco.mixed_precision
+  int batch = 0;           // overrides train.batch_size
 };
 
 const char* const kPhases[] = {"data_ms",     "forward_ms", "loss_ms",      "sort_ms",
@@ -178,26 +184,43 @@ int main(int argc, char** argv) {
       o.threads = std::atoi(argv[++i]);
     else if (k == "--python-exe" && hasValue)
       o.pythonExe = argv[++i];
+    else if (k == "--config" && hasValue)
+      o.config = argv[++i];
+    else if (k == "--device" && hasValue)
+      o.device = argv[++i];
+    else if (k == "--mixed-precision" && hasValue)
+      o.mixedPrecision = std::atoi(argv[++i]) != 0 ? 1 : 0;
+    else if (k == "--batch" && hasValue)
+      o.batch = std::atoi(argv[++i]);
     else {
       std::fprintf(stderr,
                    "usage: neco_bench_train_step [--rounds R] [--steps K] [--warmup W] [--threads T] [--python] "
-                   "[--python-exe PATH]\n");
+                   "[--python-exe PATH] [--config RUN.yml] [--device cpu|cuda] [--mixed-precision 0|1] "
+                   "[--batch B]\n");
       return 2;
     }
   }
   try {
     if (o.threads <= 0) o.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     at::set_num_threads(o.threads);
-    TrainerConfig tc = toTrainerConfig(demoRunConfig());
+    RunConfig rc = o.config.empty() ? demoRunConfig() : loadRunConfig(o.config);
+    if (!o.device.empty()) applyOverride(rc, "neco.device=" + o.device);
+    if (o.mixedPrecision >= 0) applyOverride(rc, std::string("neco.mixed_precision=") + (o.mixedPrecision ? "true" : "false"));
+    if (o.batch > 0) applyOverride(rc, "train.batch_size=" + std::to_string(o.batch));
+    TrainerConfig tc = toTrainerConfig(rc);
+    tc.pretrained.reset();  // timing only: a random init of the same architecture (no download)
     const neco::DemoDatasetOptions demo;
     tc.step.schedule.totalSteps = iterationsPerEpoch(demo.trainCount, tc.batchSize) * tc.epochs;
+    tc.step.schedule.totalSteps = std::max<std::int64_t>(tc.step.schedule.totalSteps, 100);
     const StepConfig& s = tc.step;
     const int locals = tc.crops.localCrops, globals = s.globalCrops;
     std::printf(
-        "{\"bench\":\"train_step\",\"config\":\"configs/demo.yml\",\"model\":\"%s\",\"embed_dim\":%d,"
+        "{\"bench\":\"train_step\",\"config\":\"%s\",\"device\":\"%s\",\"mixed_precision\":%s,"
+        "\"model\":\"%s\",\"embed_dim\":%d,"
         "\"depth\":%d,\"head\":[%d,%d],\"batch\":%d,\"crops\":[%d,%d],\"n_crops\":[%d,%d],\"queue\":%lld,"
         "\"steepness\":%g,\"drop_path\":%g,\"threads\":%d,\"rounds\":%d,\"steps_per_round\":%d}\n",
-        tc.backbone.name.c_str(), tc.backbone.embedDim, tc.backbone.depth, s.head.hidden, s.head.out, tc.batchSize,
+        o.config.empty() ? "configs/demo.yml" : o.config.c_str(), tc.step.device.c_str(),
+        tc.step.mixedPrecision && tc.step.device != "cpu" ? "true" : "false", tc.backbone.name.c_str(), tc.backbone.embedDim, tc.backbone.depth, s.head.hidden, s.head.out, tc.batchSize,
         tc.crops.globalSize, tc.crops.localSize, globals, locals,
         static_cast<long long>(s.useQueue ? s.queueLength : 0), s.loss.student.steepness, s.studentDropPath,
         at::get_num_threads(), o.rounds, o.steps);
@@ -252,15 +275,26 @@ int main(int argc, char** argv) {
     }
 
     NecoStep trainer(tc.backbone, tc.step);
-    const int perEpoch = demo.trainCount / tc.batchSize;
+    const int perEpoch = std::max(1, demo.trainCount / tc.batchSize);
+    const bool cuda = tc.step.device != "cpu";
+    // On a GPU the CPU-built batches would dominate the run: two are built once and reused.
+    std::vector<NecoBatch> cached;
+    if (cuda) {
+      for (int b = 0; b < 2; ++b) cached.push_back(demoBatch(tc, b * tc.batchSize, 0));
+    }
+    std::size_t peakBytes = 0;
     int step = 0;
     std::map<std::string, std::vector<double>> cpp, py;
     auto runCpp = [&](bool record) {
       const auto t0 = std::chrono::steady_clock::now();
-      const NecoBatch batch =
-          demoBatch(tc, (step % perEpoch) * tc.batchSize, static_cast<std::uint64_t>(step / perEpoch));
+      const NecoBatch batch = cuda ? cached[static_cast<std::size_t>(step) % cached.size()]
+                                   : demoBatch(tc, (step % perEpoch) * tc.batchSize, static_cast<std::uint64_t>(step / perEpoch));
       const auto t1 = std::chrono::steady_clock::now();
       const StepReport r = trainer.step(batch);
+      if (cuda) {
+        torch::cuda::synchronize();
+        peakBytes = std::max(peakBytes, neco::gpu::deviceMemoryInUse(trainer.device().has_index() ? trainer.device().index() : 0));
+      }
       const auto t2 = std::chrono::steady_clock::now();
       ++step;
       if (!record) return;
@@ -298,7 +332,10 @@ int main(int argc, char** argv) {
     python.reset();
     const double cppMs = median(cpp["step_ms"]);
     std::string summary = "{\"summary\":true,\"steps\":" + std::to_string(cpp["step_ms"].size()) +
-                          ",\"cpp_median_step_ms\":" + fmt("%.1f", cppMs) + ",\"cpp\":" + medians(cpp);
+                          ",\"device\":\"" + tc.step.device + "\",\"cpp_median_step_ms\":" + fmt("%.1f", cppMs) +
+                          ",\"images_per_second\":" + fmt("%.2f", cppMs > 0 ? tc.batchSize * 1000.0 / cppMs : 0.0) +
+                          ",\"cpp\":" + medians(cpp);
+    if (cuda) summary += ",\"device_memory_in_use_peak_gib\":" + fmt("%.2f", static_cast<double>(peakBytes) / (1 << 30));
     if (!py.empty()) {
       const double pyMs = median(py["step_ms"]);
       summary += ",\"python_median_step_ms\":" + fmt("%.1f", pyMs) + ",\"python\":" + medians(py) +

@@ -59,6 +59,26 @@ if grep -q '"cuda_available": true' "$out/info.json"; then
   timeout 120 build/gpu/bench/neco_bench_roi_align --repeats 5 > "$out/bench-roi-align.json" \
     2> "$out/bench-roi-align.log" || { echo "gpu-check: neco_bench_roi_align failed" >&2; tail -5 "$out/bench-roi-align.log"; rc=1; }
   tail -1 "$out/bench-roi-align.json"
+  # A NeCo step of ViT-S/14 at the reference's 224 config (random init, demo images) on the GPU:
+  # fp32 as the reference, then bf16 backbones; images/s and device memory in the summary line.
+  for mp in 0 1; do
+    log "bench train step ViT-S/14 224 (mixed precision $mp)"
+    timeout 150 build/gpu/bench/neco_bench_train_step --config tests/data/configs/reference/neco_224x224.yml \
+      --device cuda --mixed-precision $mp --batch 64 --rounds 3 --steps 3 --warmup 2 \
+      > "$out/bench-train-step-cuda-mp$mp.json" 2> "$out/bench-train-step-cuda-mp$mp.log" \
+      || { echo "gpu-check: train-step bench (mp $mp) failed" >&2; tail -5 "$out/bench-train-step-cuda-mp$mp.log"; rc=1; }
+    tail -1 "$out/bench-train-step-cuda-mp$mp.json"
+  done
+  # The whole trainer on the device: 30 demo steps, a checkpoint, a resume to 40.
+  log "neco train --demo on the GPU"
+  rm -rf "$out/demo-run"
+  timeout 120 build/gpu/app/neco --no-log-file train --demo --set neco.device=cuda --steps 30 --no-progress \
+    --out "$out/demo-run" > "$out/train-demo-cuda.log" 2>&1 \
+    && timeout 60 build/gpu/app/neco --no-log-file train --resume "$out/demo-run" --steps 40 --no-progress \
+    >> "$out/train-demo-cuda.log" 2>&1 \
+    || { echo "gpu-check: neco train on the GPU failed" >&2; rc=1; }
+  tail -3 "$out/train-demo-cuda.log"
+  rm -rf "$out/demo-run/checkpoints"  # keep the metrics, not the weights
 fi
 log "done (ctest exit $rc); results in $out"
 exit "$rc"

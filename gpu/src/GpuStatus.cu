@@ -42,4 +42,17 @@ double devicePeakBandwidthGBps(int device) noexcept {
   return 2.0 * clockKHz * 1e3 * (busBits / 8.0) / 1e9;
 }
 
+std::size_t deviceMemoryInUse(int device) noexcept {
+  int previous = 0;
+  if (cudaGetDevice(&previous) != cudaSuccess || cudaSetDevice(device) != cudaSuccess) {
+    cudaGetLastError();
+    return 0;
+  }
+  std::size_t free = 0, total = 0;
+  const bool ok = cudaMemGetInfo(&free, &total) == cudaSuccess;
+  if (!ok) cudaGetLastError();
+  cudaSetDevice(previous);
+  return ok ? total - free : 0;
+}
+
 }  // namespace neco::gpu

@@ -14,6 +14,8 @@ bool kernelsBuilt() noexcept { return false; }
 
 double devicePeakBandwidthGBps(int) noexcept { return 0.0; }
 
+std::size_t deviceMemoryInUse(int) noexcept { return 0; }
+
 int deviceCount(char* reason, std::size_t reasonSize) noexcept {
   if (reason && reasonSize) std::snprintf(reason, reasonSize, "this build has no CUDA kernels (configured without a CUDA compiler)");
   return 0;

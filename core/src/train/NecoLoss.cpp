@@ -45,7 +45,7 @@ at::Tensor batchReferences(const at::Tensor& teacherAligned, const at::Generator
   const at::Tensor rows = patchRows(teacherAligned).reshape({-1, teacherAligned.size(1)});
   const at::Tensor order = at::randperm(rows.size(0), generator, at::TensorOptions().dtype(at::kLong));
   if (orderOut != nullptr) *orderOut = order;
-  return rows.index_select(0, order).reshape({teacherAligned.size(0), -1, teacherAligned.size(1)});
+  return rows.index_select(0, order.to(rows.device())).reshape({teacherAligned.size(0), -1, teacherAligned.size(1)});
 }
 
 NecoLossResult necoLoss(const NecoLossInputs& in, const ReferenceSource& references, const NecoLossConfig& config,

@@ -1,6 +1,7 @@
 #include "train/NecoModel.h"
 
 #include "neco/core/Error.h"
+#include "train/Autocast.h"
 
 #include <ATen/ATen.h>
 #include <torch/nn/modules/activation.h>
@@ -24,8 +25,21 @@ at::Tensor NecoNetworkImpl::project(const at::Tensor& rows) {
   return y / y.norm(2, {-1}, true).clamp_min(1e-12);  // F.normalize(dim=-1)
 }
 
+nn::ViTOutput NecoNetworkImpl::runBackbone(const at::Tensor& images, const nn::ViTForwardOptions& options) {
+  nn::ViTOutput out;
+  {
+    const CudaAutocast autocast(mixedPrecision_, images);
+    out = backbone->forward(images, options);
+  }
+  if (out.patchTokens.scalar_type() != images.scalar_type()) {  // back to fp32 for the head and the loss
+    out.patchTokens = out.patchTokens.to(images.scalar_type());
+    if (out.clsAttention.defined()) out.clsAttention = out.clsAttention.to(images.scalar_type());
+  }
+  return out;
+}
+
 at::Tensor NecoNetworkImpl::forward(const at::Tensor& images) {
-  const nn::ViTOutput out = backbone->forward(images);
+  const nn::ViTOutput out = runBackbone(images, {});
   const at::Tensor z = project(out.patchTokens);  // (B, N, out), rows in grid order
   return z.transpose(1, 2).reshape({z.size(0), z.size(2), out.gridH, out.gridW});
 }
@@ -33,7 +47,7 @@ at::Tensor NecoNetworkImpl::forward(const at::Tensor& images) {
 std::pair<at::Tensor, at::Tensor> NecoNetworkImpl::forwardWithAttention(const at::Tensor& images) {
   nn::ViTForwardOptions options;
   options.lastBlockClsAttention = true;
-  const nn::ViTOutput out = backbone->forward(images, options);
+  const nn::ViTOutput out = runBackbone(images, options);
   const at::Tensor z = project(out.patchTokens);
   return {z.transpose(1, 2).reshape({z.size(0), z.size(2), out.gridH, out.gridW}), out.clsAttention};
 }

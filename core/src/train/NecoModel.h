@@ -38,9 +38,17 @@ class NecoNetworkImpl : public torch::nn::Module {
 
   /// Head init as the reference: trunc_normal_(std 0.02) weights, zero biases, from `seed`.
   void initialiseHead(std::uint64_t seed);
+  /// bf16 autocast for the backbone on CUDA inputs (Autocast.h); the head and everything after it
+  /// stay fp32. No effect on the CPU.
+  void setMixedPrecision(bool enabled) { mixedPrecision_ = enabled; }
+  bool mixedPrecision() const noexcept { return mixedPrecision_; }
 
   nn::VisionTransformer backbone{nullptr};
   torch::nn::Sequential projectionHead{nullptr};
+
+ private:
+  nn::ViTOutput runBackbone(const at::Tensor& images, const nn::ViTForwardOptions& options);
+  bool mixedPrecision_ = false;
 };
 TORCH_MODULE(NecoNetwork);
 

@@ -5,12 +5,14 @@
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/detail/CUDAHooksInterface.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -59,6 +61,34 @@ void checkBatch(const NecoBatch& b, int globals) {
   }
 }
 
+/// "cpu", "cuda", "cuda:N" -> a device this build and machine can use.
+at::Device parseDevice(const std::string& name) {
+  std::optional<at::Device> device;
+  try {
+    device = at::Device(name);
+  } catch (const std::exception&) {
+  }
+  if (!device || (!device->is_cpu() && !device->is_cuda())) {
+    throw InvalidArgumentError("NeCo step: device '" + name + "' is not one of cpu, cuda, cuda:N");
+  }
+  if (device->is_cuda()) {
+    if (!at::hasCUDA()) throw UnsupportedError("NeCo step: device '" + name + "' asked, but LibTorch in this build has no CUDA");
+    if (device->has_index() && device->index() >= at::detail::getCUDAHooks().getNumGPUs()) {
+      throw InvalidArgumentError("NeCo step: device '" + name + "' does not exist (" +
+                                 std::to_string(at::detail::getCUDAHooks().getNumGPUs()) + " CUDA devices)");
+    }
+  }
+  return *device;
+}
+
+/// The crops on the step's device (the loader builds them on the CPU).
+std::vector<at::Tensor> onDevice(const std::vector<at::Tensor>& crops, const at::Device& device) {
+  std::vector<at::Tensor> out;
+  out.reserve(crops.size());
+  for (const at::Tensor& c : crops) out.push_back(c.device() == device ? c : c.to(device, /*non_blocking=*/true));
+  return out;
+}
+
 /// NECO_FAULT=nan-loss:<first step>:<count> makes those steps' loss NaN (tests of the skip rule).
 void parseNanFault(const char* fault, std::int64_t& from, std::int64_t& count) {
   long long f = 0, c = 0;
@@ -77,6 +107,7 @@ NecoStep::NecoStep(const nn::ViTConfig& backbone, StepConfig config) : config_(s
   if (config_.globalCrops < 1) throw InvalidArgumentError("NeCo step: need at least one global crop");
   if (config_.useQueue && config_.queueLength < 1) throw InvalidArgumentError("NeCo step: queue_length must be >= 1");
   config_.loss.patchSize = backbone.patchSize;  // boxes in pixels become token units with the backbone's patch
+  device_ = parseDevice(config_.device);
   nn::ViTConfig studentConfig = backbone, teacherConfig = backbone;
   studentConfig.dropPathRate = config_.studentDropPath;
   teacherConfig.dropPathRate = 0.0;
@@ -90,11 +121,15 @@ NecoStep::NecoStep(const nn::ViTConfig& backbone, StepConfig config) : config_(s
   for (auto& p : teacher_->parameters()) p.set_requires_grad(false);
   teacher_->eval();
   student_->train();
+  teacher_->to(device_);
+  student_->to(device_);  // before the optimizer sees the parameters
+  teacher_->setMixedPrecision(config_.mixedPrecision);
+  student_->setMixedPrecision(config_.mixedPrecision);
   optimizer_ = std::make_unique<torch::optim::AdamW>(adamwGroups(parameterGroups(*student_, config_.trainableBlocks)),
                                                      torch::optim::AdamWOptions(1e-3));
   if (config_.useQueue) {
     queue_ = std::make_unique<ReferenceQueue>(config_.globalCrops, config_.queueLength, config_.head.out,
-                                              config_.exactQueueFill);
+                                              config_.exactQueueFill, device_);
   }
   parseNanFault(std::getenv("NECO_FAULT"), nanFrom_, nanCount_);
   generator_ = at::make_generator<at::CPUGeneratorImpl>(config_.seed + 3);
@@ -111,7 +146,8 @@ void NecoStep::updateQueue(const std::vector<at::Tensor>& teacherMaps, const std
       if (rows.size(0) == 0) continue;
     }
     const std::int64_t n = std::min<std::int64_t>({config_.queueRowsPerImage * m.size(0), config_.queueLength, rows.size(0)});
-    const at::Tensor pick = at::randperm(rows.size(0), generator_, at::TensorOptions().dtype(at::kLong)).slice(0, 0, n);
+    const at::Tensor pick =
+        at::randperm(rows.size(0), generator_, at::TensorOptions().dtype(at::kLong)).slice(0, 0, n).to(rows.device());
     queue_->push(static_cast<int>(c), rows.index_select(0, pick));
   }
 }
@@ -130,7 +166,7 @@ at::Tensor NecoStep::referencesFor(int crop, const at::Tensor& teacherAligned, s
       record->provenance = slots;
       record->fromQueue = true;
     }
-    return queue_->storage()[crop].index_select(0, slots).reshape({batch, M, -1});
+    return queue_->storage()[crop].index_select(0, slots.to(device_)).reshape({batch, M, -1});
   }
   at::Tensor order;
   at::Tensor refs = batchReferences(teacherAligned, generator_, record != nullptr ? &order : nullptr);
@@ -156,9 +192,10 @@ NecoStep::Forward NecoStep::forward(const NecoBatch& batch) {
   }
   checkBatch(batch, G);
   Forward f;
+  const std::vector<at::Tensor> crops = onDevice(batch.crops, device_);
   {
     at::NoGradGuard noGrad;
-    const std::vector<at::Tensor> globals(batch.crops.begin(), batch.crops.begin() + G);
+    const std::vector<at::Tensor> globals(crops.begin(), crops.begin() + G);
     // use_teacher False (an ablation): the student, in a second pass of its own (train mode, its
     // drop-path), produces the targets; no EMA.
     NecoNetworkImpl& targets = config_.useTeacher ? *teacher_ : *student_;
@@ -174,7 +211,7 @@ NecoStep::Forward NecoStep::forward(const NecoBatch& batch) {
       }
     }
   }
-  f.studentMaps = mapsOf(*student_, batch.crops);
+  f.studentMaps = mapsOf(*student_, crops);
   if (queue_) {
     at::NoGradGuard noGrad;
     updateQueue(f.teacherMaps, f.teacherMasks);  // before the loss, as the reference
@@ -220,6 +257,9 @@ StepInspection NecoStep::inspect(const NecoBatch& batch) {
       // masked in-batch candidates are the masked rows tiled: candidate j is masked row j mod count
       const at::Tensor kept = t.positions.nonzero().flatten();
       p.provenance = kept.index_select(0, p.provenance.remainder(kept.size(0)));
+    }
+    for (at::Tensor* x : {&t.studentSims, &t.teacherSims, &t.rowLoss, &t.positions, &p.provenance}) {
+      if (x->defined()) *x = x->cpu();  // the X-ray is read on the CPU
     }
     p.trace = std::move(t);
     out.pairs.push_back(std::move(p));

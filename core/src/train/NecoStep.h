@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace neco::train {
@@ -48,6 +49,11 @@ struct StepConfig {
   int maxConsecutiveNonFinite = 10;
   int globalCrops = 2;                 ///< G: one queue per global crop; batches must match
   std::uint64_t seed = 400;
+  /// Where the networks, the queue and the step's tensors live: "cpu", "cuda" or "cuda:N". Batches
+  /// arrive on the CPU and are moved; the generators stay on the CPU (their draws are moved), so a
+  /// CUDA run draws the same references and drop-path masks as a CPU run.
+  std::string device = "cpu";
+  bool mixedPrecision = true;          ///< bf16 autocast for the backbones on CUDA (no effect on the CPU)
 };
 
 struct StepReport {
@@ -98,6 +104,7 @@ class NecoStep {
   ReferenceQueue* queue() noexcept { return queue_.get(); }
   torch::optim::AdamW& optimizer() noexcept { return *optimizer_; }
   const StepConfig& config() const noexcept { return config_; }
+  const at::Device& device() const noexcept { return device_; }
   /// The training X-ray: runs step()'s forward, queue update and loss on `batch` and records what the
   /// loss saw, changing nothing (no gradient, optimizer or EMA; the queue and both generators are
   /// restored), so the next step() on the same batch reports exactly `loss`. Throws like step().
@@ -116,6 +123,7 @@ class NecoStep {
   void updateQueue(const std::vector<at::Tensor>& teacherMaps, const std::vector<at::Tensor>& masks);
 
   StepConfig config_;
+  at::Device device_{at::kCPU};
   NecoNetwork student_{nullptr}, teacher_{nullptr};
   std::unique_ptr<torch::optim::AdamW> optimizer_;
   std::unique_ptr<ReferenceQueue> queue_;

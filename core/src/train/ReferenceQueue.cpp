@@ -9,12 +9,13 @@
 
 namespace neco::train {
 
-ReferenceQueue::ReferenceQueue(int crops, std::int64_t capacity, std::int64_t dim, bool exactFill)
+ReferenceQueue::ReferenceQueue(int crops, std::int64_t capacity, std::int64_t dim, bool exactFill,
+                               const at::Device& device)
     : capacity_(capacity), exactFill_(exactFill) {
   if (crops < 1 || capacity < 1 || dim < 1) {
     throw InvalidArgumentError("reference queue: crops, capacity and dim must be >= 1");
   }
-  rows_ = at::zeros({crops, capacity, dim});
+  rows_ = at::zeros({crops, capacity, dim}, at::TensorOptions().device(device));
   filled_.assign(static_cast<std::size_t>(crops), 0);
 }
 
@@ -47,7 +48,7 @@ void ReferenceQueue::push(int crop, const at::Tensor& rows) {
 }
 
 at::Tensor ReferenceQueue::sample(int crop, std::int64_t count, const at::Generator& generator) const {
-  return rows_[crop].index_select(0, samplePositions(crop, count, generator));
+  return rows_[crop].index_select(0, samplePositions(crop, count, generator).to(rows_.device()));
 }
 
 at::Tensor ReferenceQueue::samplePositions(int crop, std::int64_t count, const at::Generator& generator) const {

@@ -8,6 +8,7 @@
 // queue that counts its own rows instead (an option, documented in docs/TRAINING.md).
 
 #include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
 
 #include <cstdint>
 #include <vector>
@@ -17,7 +18,9 @@ namespace neco::train {
 class ReferenceQueue {
  public:
   /// Throws InvalidArgumentError for non-positive sizes.
-  ReferenceQueue(int crops, std::int64_t capacity, std::int64_t dim, bool exactFill = false);
+  /// The rows live on `device`; sampled positions are drawn on the CPU (from the caller's generator).
+  ReferenceQueue(int crops, std::int64_t capacity, std::int64_t dim, bool exactFill = false,
+                 const at::Device& device = at::kCPU);
 
   /// Pushes `rows` (n, dim) at the front of queue `crop` (older rows shift back, the oldest fall off;
   /// n > capacity keeps the first capacity rows). Throws InvalidArgumentError on shape mismatch.

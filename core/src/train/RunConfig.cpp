@@ -224,6 +224,8 @@ std::vector<KeySpec> buildKeys() {
       n("log_floor", &N::log_floor),
       n("relaxation", &N::relaxation, "cauchy, logistic, logistic_phi, gaussian, reciprocal, optimal"),
       n("seed", &N::seed, "the reference's --seed"),
+      n("device", &N::device, "auto, cpu, cuda, cuda:N"),
+      n("mixed_precision", &N::mixed_precision, "bf16 backbones on CUDA (the head, loss and sorts stay fp32)"),
   };
   for (KeySpec& s : k) {
     if (s.dotted() == "data.data_dir") {

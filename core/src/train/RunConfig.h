@@ -104,6 +104,8 @@ struct RunConfig {
     double log_floor = 1e-12;
     std::string relaxation = "cauchy";
     std::uint64_t seed = 400;  ///< the reference takes it from --seed (default 400)
+    std::string device = "auto";  ///< auto (cuda when LibTorch sees a GPU, else cpu), cpu, cuda, cuda:N
+    bool mixed_precision = true;  ///< bf16 autocast for the backbones on CUDA; the reference runs fp32
   } neco;
 
   // ---- diagnostics of the last parse (not part of the configuration) ----

@@ -8,6 +8,9 @@
 #include "train/RunConfigKeys.h"
 #include "train/TrainerConfig.h"
 
+#include <ATen/Context.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -258,6 +261,19 @@ StepConfig stepFor(const RunConfig& c, const nn::ViTConfig& backbone, int global
   s.maxConsecutiveNonFinite = c.neco.max_consecutive_non_finite;
   s.globalCrops = globalCrops;
   s.seed = c.neco.seed;
+  const bool haveGpu = at::hasCUDA() && at::detail::getCUDAHooks().getNumGPUs() > 0;
+  if (c.neco.device == "auto") {
+    s.device = haveGpu ? "cuda" : "cpu";
+  } else if (c.neco.device == "cpu" || c.neco.device == "cuda" || c.neco.device.rfind("cuda:", 0) == 0) {
+    if (c.neco.device != "cpu" && !haveGpu) {
+      bad(c, "neco.device", "is '" + c.neco.device + "' but " +
+                                (at::hasCUDA() ? std::string("no CUDA device is visible") : "LibTorch in this build has no CUDA"));
+    }
+    s.device = c.neco.device;
+  } else {
+    bad(c, "neco.device", "must be auto, cpu, cuda or cuda:N, got '" + c.neco.device + "'");
+  }
+  s.mixedPrecision = c.neco.mixed_precision;
   return s;
 }
 

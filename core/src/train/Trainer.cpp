@@ -182,8 +182,13 @@ void Trainer::publishSnapshot() {
   auto snap = std::make_shared<NetworkSnapshot>();
   snap->step = step_->stepIndex();
   at::NoGradGuard noGrad;
-  for (const auto& p : step_->student()->backbone->named_parameters()) snap->student.emplace_back(p.key(), p.value().clone());
-  for (const auto& p : step_->teacher()->backbone->named_parameters()) snap->teacher.emplace_back(p.key(), p.value().clone());
+  // on the CPU: the views' extractors run there, and a CUDA run keeps its device memory for training
+  for (const auto& p : step_->student()->backbone->named_parameters()) {
+    snap->student.emplace_back(p.key(), p.value().to(at::kCPU, /*non_blocking=*/false, /*copy=*/true));
+  }
+  for (const auto& p : step_->teacher()->backbone->named_parameters()) {
+    snap->teacher.emplace_back(p.key(), p.value().to(at::kCPU, /*non_blocking=*/false, /*copy=*/true));
+  }
   std::lock_guard<std::mutex> lock(snapshotMutex_);
   snapshot_ = std::move(snap);
 }

@@ -48,8 +48,10 @@ MonitorValues TrainingMonitor::measure(NecoStep& step) const {
   EvalScope studentEval(*step.student());
   const int G = step.config().globalCrops;
   std::vector<at::Tensor> studentMaps, teacherMaps;
-  for (const at::Tensor& c : batch_.crops) studentMaps.push_back(step.student()->forward(c));
-  for (int c = 0; c < G; ++c) teacherMaps.push_back(step.teacher()->forward(batch_.crops[static_cast<std::size_t>(c)]));
+  std::vector<at::Tensor> crops;  // on the step's device
+  for (const at::Tensor& c : batch_.crops) crops.push_back(c.to(step.device()));
+  for (const at::Tensor& c : crops) studentMaps.push_back(step.student()->forward(c));
+  for (int c = 0; c < G; ++c) teacherMaps.push_back(step.teacher()->forward(crops[static_cast<std::size_t>(c)]));
   MonitorValues v;
   v.step = step.stepIndex();
   auto generator = at::make_generator<at::CPUGeneratorImpl>(5);
@@ -63,8 +65,8 @@ MonitorValues TrainingMonitor::measure(NecoStep& step) const {
   const at::Tensor sr = s.permute({0, 2, 3, 1}).reshape({-1, C}), tr = t.permute({0, 2, 3, 1}).reshape({-1, C});
   const std::int64_t R = std::min<std::int64_t>(49, tr.size(0));
   // The same teacher patches are the references of both orderings, as in the loss.
-  const at::Tensor references = tr.index_select(0, at::arange(R, at::kLong) * (tr.size(0) / R)).t();
-  v.agreement = orderingAgreement(sr.matmul(references), tr.matmul(references));
+  const at::Tensor references = tr.index_select(0, (at::arange(R, at::kLong) * (tr.size(0) / R)).to(tr.device())).t();
+  v.agreement = orderingAgreement(sr.matmul(references).cpu(), tr.matmul(references).cpu());
   return v;
 }
 

@@ -273,7 +273,8 @@ std::string TrainingSession::describe() const {
          std::to_string(t.crops.globalCrops) + "x" + std::to_string(t.crops.globalSize) + " + " +
          std::to_string(t.crops.localCrops) + "x" + std::to_string(t.crops.localSize) + "; " +
          std::to_string(s.trainer->totalSteps()) + " of " + std::to_string(s.trainer->scheduleSteps()) +
-         " scheduled steps (" + std::to_string(s.trainer->iterationsPerEpoch()) + " per epoch)";
+         " scheduled steps (" + std::to_string(s.trainer->iterationsPerEpoch()) + " per epoch); on " + t.step.device +
+         (t.step.device != "cpu" && t.step.mixedPrecision ? " (bf16 backbones)" : "");
 }
 
 }  // namespace neco

@@ -5,6 +5,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <torch/cuda.h>
 
 #include <cmath>
 
@@ -278,4 +279,44 @@ NECO_TEST(NecoStep, inspectionPredictsTheStepExactlyAndChangesNothing) {
       NECO_CHECK_NEAR(sum / 6.0, x.loss, 1e-5);  // float32 sublosses
     }
   }
+}
+
+NECO_TEST(NecoStep, devicesAreCheckedWithReasons) {
+  StepConfig c = tinyConfig();
+  c.device = "banana";
+  NECO_CHECK_THROWS(neco::InvalidArgumentError, NecoStep(neco::nn::ViTConfig::tiny(), c));
+  if (!at::hasCUDA()) {
+    c.device = "cuda";
+    NECO_CHECK_THROWS(neco::UnsupportedError, NecoStep(neco::nn::ViTConfig::tiny(), c));
+  }
+  c.device = "cpu";
+  c.mixedPrecision = true;  // no effect on the CPU: bit-identical to fp32
+  StepConfig fp32 = tinyConfig();
+  fp32.mixedPrecision = false;
+  NecoStep a(neco::nn::ViTConfig::tiny(), c), b(neco::nn::ViTConfig::tiny(), fp32);
+  const NecoBatch batch = makeBatch(31);
+  NECO_CHECK_EQ(a.step(batch).loss, b.step(batch).loss);
+}
+
+NECO_TEST(NecoStepCuda, matchesTheCpuStepAndMixedPrecisionStaysClose) {
+  if (!torch::cuda::is_available()) {
+    NECO_SKIP(NECO_TORCH_HAS_CUDA ? "no CUDA device available to LibTorch" : "LibTorch in this build has no CUDA");
+  }
+  StepConfig cpuConfig = tinyConfig(), cudaConfig = tinyConfig(), mixedConfig = tinyConfig();
+  cudaConfig.device = mixedConfig.device = "cuda";
+  cudaConfig.mixedPrecision = false;
+  NecoStep cpu(neco::nn::ViTConfig::tiny(), cpuConfig), gpu(neco::nn::ViTConfig::tiny(), cudaConfig),
+      mixed(neco::nn::ViTConfig::tiny(), mixedConfig);
+  for (int i = 0; i < 3; ++i) {  // the same generators on the CPU: the same references and drop-path draws
+    const NecoBatch batch = makeBatch(40 + static_cast<std::uint64_t>(i));
+    const StepInspection x = gpu.inspect(batch);
+    const StepReport rc = cpu.step(batch), rg = gpu.step(batch), rm = mixed.step(batch);
+    NECO_CHECK_EQ(x.loss, rg.loss);  // the X-ray on the device predicts the device's step
+    NECO_CHECK(!x.pairs.empty() && x.pairs[0].trace.studentSims.is_cpu());
+    NECO_CHECK_NEAR(rg.loss, rc.loss, 1e-4 * std::abs(rc.loss));
+    NECO_CHECK_NEAR(rg.gradNorm, rc.gradNorm, 1e-3 * rc.gradNorm);
+    NECO_CHECK(std::isfinite(rm.loss) && std::abs(rm.loss - rc.loss) < 0.02 * std::abs(rc.loss));
+  }
+  NECO_CHECK(gpu.queue()->storage().is_cuda());
+  NECO_CHECK(flatWeights(*gpu.teacher()).cpu().allclose(flatWeights(*cpu.teacher()), 1e-4, 1e-4));
 }

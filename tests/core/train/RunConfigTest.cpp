@@ -3,6 +3,8 @@
 #include "train/RunConfig.h"
 #include "train/TrainerConfig.h"
 
+#include <torch/cuda.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -389,4 +391,35 @@ NECO_TEST(RunConfig, pretrainedPathWinsOverEverything) {
   NECO_CHECK_EQ(toTrainerConfig(tiny).backbone.name, "tiny");
   applyOverride(tiny, "train.pretrained_weights=null");
   NECO_CHECK_EQ(officialWeightsName(tiny), "");
+}
+
+NECO_TEST(RunConfig, deviceAndMixedPrecisionAreResolvedWithReasons) {
+  RunConfig c = demoRunConfig();
+  NECO_CHECK_EQ(c.neco.device, std::string("auto"));
+  const bool gpu = torch::cuda::is_available();
+  NECO_CHECK_EQ(toTrainerConfig(c).step.device, std::string(gpu ? "cuda" : "cpu"));
+  NECO_CHECK(toTrainerConfig(c).step.mixedPrecision);
+  applyOverride(c, "neco.mixed_precision=false");
+  applyOverride(c, "neco.device=cpu");
+  const TrainerConfig cpu = toTrainerConfig(c);
+  NECO_CHECK_EQ(cpu.step.device, std::string("cpu"));
+  NECO_CHECK(!cpu.step.mixedPrecision);
+  NECO_CHECK(parseRunConfig(toYaml(c), "again.yml") == c);
+  applyOverride(c, "neco.device=tpu");
+  try {
+    toTrainerConfig(c);
+    NECO_CHECK(false);
+  } catch (const neco::InvalidArgumentError& e) {
+    NECO_CHECK(std::string(e.what()).find("neco.device") != std::string::npos);
+  }
+  if (!gpu) {  // here: asking for CUDA names the key and why it cannot be had
+    applyOverride(c, "neco.device=cuda:0");
+    try {
+      toTrainerConfig(c);
+      NECO_CHECK(false);
+    } catch (const neco::InvalidArgumentError& e) {
+      NECO_CHECK(std::string(e.what()).find("neco.device") != std::string::npos);
+      NECO_CHECK(std::string(e.what()).find("CUDA") != std::string::npos);
+    }
+  }
 }

@@ -27,6 +27,10 @@ bool kernelsBuilt() noexcept;
 /// device attributes); 0 when unknown or without CUDA.
 double devicePeakBandwidthGBps(int device) noexcept;
 
+/// Bytes of `device`'s memory in use (total - free, as the runtime reports it: LibTorch's caching
+/// allocator's reserve plus contexts); 0 when unknown or without CUDA. For benchmarks' peak memory.
+std::size_t deviceMemoryInUse(int device) noexcept;
+
 /// Number of usable CUDA devices; 0 with the runtime's reason in `reason` (size `reasonSize`) when none.
 int deviceCount(char* reason, std::size_t reasonSize) noexcept;
 
