@@ -388,6 +388,27 @@ class TrainingPanelTest : public QObject {
     QVERIFY(!view.requestButton()->isEnabled());
   }
 
+  void aResumedRunsCurvesStartFromItsHistory() {
+    TrainingPanel panel;
+    configureFastDemo(panel, QStringLiteral("history-run"));
+    panel.setMaxSteps(3);
+    QSignalSpy finished(panel.worker(), &TrainingWorker::finished);
+    QVERIFY(panel.start());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 180000);
+    QCOMPARE(panel.curves()->stepCount(), 3);
+    // the same folder again: the run continues, and its curves begin with the 3 steps on disk
+    panel.setRunFolder(tmp_.filePath(QStringLiteral("history-run")));
+    panel.setMaxSteps(5);
+    QSignalSpy history(panel.worker(), &TrainingWorker::history);
+    QVERIFY(panel.start());
+    QCOMPARE(panel.curves()->stepCount(), 0);
+    QTRY_COMPARE_WITH_TIMEOUT(history.count(), 1, 60000);
+    QVERIFY(panel.curves()->stepCount() >= 3);
+    QVERIFY(panel.curves()->monitorCount() >= 1);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 180000);
+    QCOMPARE(panel.curves()->stepCount(), 5);
+  }
+
   void closingTheWindowDuringTrainingStopsAndCheckpoints() {
     auto w = std::make_unique<MainWindow>(extractor_);
     w->setInteractive(false);

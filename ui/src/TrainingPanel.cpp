@@ -77,6 +77,9 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent), worker_(new Tra
   connect(worker_, &TrainingWorker::started, this, [this](const QString& dir, const QString& d, const QStringList& n) {
     guardSlot("training started", [&] { onStarted(dir, d, n); });
   });
+  connect(worker_, &TrainingWorker::history, this, [this](const QList<TrainingProgress>& rows) {
+    for (const TrainingProgress& p : rows) curves_->addStep(p);  // a resumed run's past steps
+  });
   connect(worker_, &TrainingWorker::progress, this,
           [this](const TrainingProgress& p) { guardSlot("training progress", [&] { onProgress(p); }); });
   connect(worker_, &TrainingWorker::checkpointSaved, this,

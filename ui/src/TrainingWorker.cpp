@@ -153,6 +153,15 @@ void TrainingWorker::trainSession(TrainingSession& session) {
   const QString description = QString::fromStdString(session.describe());
   const QStringList notes = toQStrings(session.notes());
   post([this, runDir, description, notes] { Q_EMIT started(runDir, description, notes); });
+  if (session.startStep() > 0) {  // a resumed run: its curves continue from the rows on disk
+    QList<TrainingProgress> rows;
+    try {
+      for (TrainingProgress& p : readTrainingHistory(session.runDir())) rows.push_back(std::move(p));
+    } catch (const std::exception& e) {
+      spdlog::warn("training history of {}: {}", session.runDir().string(), e.what());
+    }
+    post([this, rows] { Q_EMIT history(rows); });
+  }
 
   // The trainer refreshes its snapshot right after the progress callback of every liveEvery-th
   // step, so that snapshot is read at the next callback (or the pause, or the end).

@@ -12,11 +12,15 @@
 #include "train/TrainingXRay.h"
 
 #include <ATen/ATen.h>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <fstream>
+#include <functional>
+#include <map>
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -161,6 +165,62 @@ TrainingSession::TrainingSession(const TrainingRequest& request,
 }
 
 TrainingSession::~TrainingSession() = default;
+
+std::vector<TrainingProgress> readTrainingHistory(const fs::path& runDir) {
+  const auto number = [](const nlohmann::json& row, const char* key) {
+    const auto it = row.find(key);
+    return it != row.end() && it->is_number() ? it->get<double>() : std::nan("");  // null: NaN / inf
+  };
+  const auto rows = [](const fs::path& file, const std::function<void(const nlohmann::json&)>& take) {
+    std::ifstream in(file);
+    std::string line;
+    std::size_t bad = 0;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      const nlohmann::json row = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (!row.is_object() || !row.contains("step") || !row["step"].is_number_integer()) {
+        ++bad;
+        continue;
+      }
+      take(row);
+    }
+    if (bad > 0) spdlog::warn("{}: {} unreadable line(s) skipped", file.string(), bad);
+  };
+  std::map<std::int64_t, TrainingProgress> byStepsDone;
+  rows(runDir / "metrics.jsonl", [&](const nlohmann::json& r) {
+    TrainingProgress p;
+    p.step = r["step"].get<std::int64_t>();
+    p.stepsDone = p.step + 1;
+    p.epoch = r.value("epoch", std::int64_t{0});
+    p.loss = number(r, "loss");
+    p.skipped = r.value("skipped", false);
+    p.gradNorm = number(r, "grad_norm");
+    p.lrBackbone = number(r, "lr_backbone");
+    p.lrHead = number(r, "lr_head");
+    p.weightDecay = number(r, "weight_decay");
+    p.momentum = number(r, "momentum");
+    p.dataMs = number(r, "data_ms");
+    p.forwardMs = number(r, "forward_ms");
+    p.lossMs = number(r, "loss_ms");
+    p.sortMs = number(r, "sort_ms");
+    p.backwardMs = number(r, "backward_ms");
+    p.optimizerMs = number(r, "optimizer_ms");
+    p.emaMs = number(r, "ema_ms");
+    p.stepMs = number(r, "step_ms");
+    byStepsDone[p.stepsDone] = p;  // a later row of the same step (a resume) wins
+  });
+  rows(runDir / "monitor.jsonl", [&](const nlohmann::json& r) {
+    const auto it = byStepsDone.find(r["step"].get<std::int64_t>());  // measured after that many steps
+    if (it == byStepsDone.end()) return;
+    it->second.monitored = true;
+    it->second.heldOutLoss = number(r, "held_out_loss");
+    it->second.agreement = number(r, "agreement");
+  });
+  std::vector<TrainingProgress> out;
+  out.reserve(byStepsDone.size());
+  for (auto& [done, p] : byStepsDone) out.push_back(std::move(p));
+  return out;
+}
 
 TrainingSummary TrainingSession::run(const std::function<void(const TrainingProgress&)>& onProgress) {
   TrainingCallbacks callbacks;

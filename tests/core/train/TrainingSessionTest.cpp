@@ -141,3 +141,22 @@ NECO_TEST(TrainingSession, xrayShowsTheNextStepOnItsOwnBatch) {
     }
   }
 }
+
+NECO_TEST(TrainingSession, historyOfARunFolderReadsItsMetricsAndMonitorRows) {
+  neco::test::TempFolder tmp("history");
+  const fs::path run = tmp.path / "run";
+  NECO_CHECK(neco::readTrainingHistory(run).empty());  // no run yet
+  {
+    neco::TrainingSession session(tinyDemoRequest(run, 4));
+    session.run();
+  }
+  std::ofstream(run / "metrics.jsonl", std::ios::app) << "{\"step\":4,\"loss\":3.";  // a crash cut this line
+  const std::vector<neco::TrainingProgress> rows = neco::readTrainingHistory(run);
+  NECO_REQUIRE(rows.size() == 4u);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    NECO_CHECK_EQ(rows[i].stepsDone, static_cast<std::int64_t>(i) + 1);
+    NECO_CHECK(std::isfinite(rows[i].loss) && rows[i].lrHead > 0 && rows[i].stepMs > 0);
+    NECO_CHECK_EQ(rows[i].monitored, rows[i].stepsDone % 2 == 0);  // neco.monitor_every=2
+  }
+  NECO_CHECK(std::isfinite(rows[3].heldOutLoss) && rows[3].agreement >= -1 && rows[3].agreement <= 1);
+}

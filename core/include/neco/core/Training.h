@@ -62,6 +62,11 @@ struct TrainingCallbacks {
   std::function<void(std::shared_ptr<const TrainingXRay>, const std::string& error)> onXRay;
 };
 
+/// The per-step rows a run folder already holds (metrics.jsonl, with monitor.jsonl's held-out values
+/// on the rows they followed), in step order: what a resumed run's curves start from. A missing file
+/// gives an empty list; unreadable lines (a crash can cut the last one short) are skipped.
+std::vector<TrainingProgress> readTrainingHistory(const std::filesystem::path& runDir);
+
 class TrainingSession {
  public:
   /// Prepares everything up to the first step. `scanProgress` follows the dataset pre-scan.

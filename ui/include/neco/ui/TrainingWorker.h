@@ -55,6 +55,8 @@ class TrainingWorker : public QObject {
 
  Q_SIGNALS:
   void started(QString runDir, QString description, QStringList notes);
+  /// The rows the run folder already held (a resumed run), right after started().
+  void history(QList<neco::TrainingProgress> rows);
   void progress(neco::TrainingProgress progress);
   void checkpointSaved(QString dir, qint64 step);
   void pausedChanged(bool paused);
