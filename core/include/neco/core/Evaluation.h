@@ -1,0 +1,106 @@
+#pragma once
+// Dense evaluation (issue 6, METHOD.md §4), torch-free for the CLI and the studio. This version has
+// the overclustering protocol (§4.2); the linear probe and nearest-neighbour retrieval are to come.
+//
+// Overclustering: every validation image resized to inputSize² (bilinear, antialiased), backbone
+// patch tokens after the final norm; all tokens standardised per dimension, PCA to 50 dimensions,
+// Euclidean k-means (k-means++ seeding, restarts) for each K and seed; each image's cluster ids on
+// its token grid nearest-upsampled to maskSize², the ground truth nearest-resized to inputSize² then
+// to maskSize² (as the reference's two resizes); pixels equal to the ignore index dropped; clusters
+// matched to classes by Hungarian matching on 1 - IoU when K equals the class count, else by the
+// reference's many-to-one precision rule; mIoU as the reference (all classes) and the conventional
+// present-class mIoU, each the mean over the seeds.
+
+#include "neco/core/DemoDataset.h"
+#include "neco/core/FeatureExtractor.h"
+#include "neco/core/Image.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace neco {
+
+/// Labelled images to evaluate on.
+class EvaluationData {
+ public:
+  virtual ~EvaluationData() = default;
+  virtual std::size_t size() const = 0;
+  virtual RgbImage image(std::size_t index) const = 0;
+  /// Class indices [0, classCount()) and the ignore index, the image's size.
+  virtual LabelImage mask(std::size_t index) const = 0;
+  virtual std::string id(std::size_t index) const = 0;
+  virtual int classCount() const = 0;
+  virtual int ignoreIndex() const = 0;
+  virtual std::vector<std::string> classNames() const = 0;  ///< may be empty
+  virtual std::string describe() const = 0;                 ///< "voc val (1449 images)"
+};
+
+/// The demo dataset's validation scenes rendered in memory (7 classes, ignore 255); no files.
+std::unique_ptr<EvaluationData> demoEvaluationData(const DemoDatasetOptions& options = {});
+
+/// A labelled dataset on disk ("voc", "ade20k", "cityscapes", "demo"; data/ImageDatasets.h layouts),
+/// Cityscapes' label ids mapped to the 19 train ids. `limit` > 0 keeps the first `limit` images.
+/// Throws what opening the dataset throws, and InvalidArgumentError for an unlabelled kind.
+std::unique_ptr<EvaluationData> openEvaluationData(const std::string& kind, const std::filesystem::path& root,
+                                                   const std::string& split, std::size_t limit = 0);
+
+struct OverclusterOptions {
+  int inputSize = 448;
+  int maskSize = 100;
+  std::vector<int> ks;  ///< empty: the class count
+  int seeds = 5;        ///< k-means seeds 0 .. seeds-1; results are their mean
+  int pcaDims = 50;
+  int iterations = 100;
+  int restarts = 5;
+};
+
+struct OverclusterRun {
+  int k = 0;
+  std::string matching;               ///< "hungarian" (K == classes) or "many-to-one precision"
+  std::vector<double> miouPerSeed;    ///< the reference's mIoU of each seed
+  double miou = 0, miouStd = 0;       ///< their mean and (population) standard deviation
+  double miouPresent = 0;             ///< the conventional mIoU, mean over seeds
+  double pixelAccuracy = 0;           ///< mean over seeds
+  std::vector<double> iou;            ///< per class, mean over seeds
+  std::vector<std::int64_t> confusion;  ///< seed 0 after matching, classes x classes (ground truth rows)
+  std::vector<double> imageMiou;      ///< seed 0: each image's reference mIoU over its present classes
+  /// seed 0: each image's matched prediction at maskSize² (class indices), for views.
+  std::vector<LabelImage> predictions;
+};
+
+struct OverclusterResult {
+  std::string model, data;
+  std::vector<std::string> imageIds, classNames;
+  int classes = 0, ignoreIndex = 255;
+  OverclusterOptions options;
+  std::vector<OverclusterRun> runs;  ///< one per K
+  double featureSeconds = 0, clusterSeconds = 0;
+  std::int64_t tokens = 0;
+};
+
+/// Runs the protocol. `progress(done, total, stage)` follows feature extraction and clustering.
+/// Throws InvalidArgumentError (bad options: a K larger than the token count, sizes below one patch),
+/// and what reading the data throws (naming the file).
+OverclusterResult evaluateOvercluster(const FeatureExtractor& model, const EvaluationData& data,
+                                      const OverclusterOptions& options,
+                                      const std::function<void(std::size_t, std::size_t, const std::string&)>& progress = {});
+
+/// The protocol on given token maps (tests, cached features): tokens[i] holds image i's gridH x gridW
+/// x dim values, masks[i] its ground truth (already at any size; resized as above).
+OverclusterResult overclusterTokens(const std::vector<std::vector<float>>& tokens, int gridH, int gridW, int dim,
+                                    const std::vector<LabelImage>& masks, int classes, int ignoreIndex,
+                                    const OverclusterOptions& options,
+                                    const std::function<void(std::size_t, std::size_t, const std::string&)>& progress = {});
+
+/// The result as JSON (config, per-K numbers, per-class IoU, confusion matrix, per-image mIoU).
+std::string overclusterJson(const OverclusterResult& result);
+/// One CSV row per (K, class): k, matching, class, iou; then per K the mIoU rows.
+std::string overclusterCsv(const OverclusterResult& result);
+/// A Markdown table: K, matching, mIoU (reference) ± std, mIoU (present classes), pixel accuracy.
+std::string overclusterMarkdown(const OverclusterResult& result);
+
+}  // namespace neco

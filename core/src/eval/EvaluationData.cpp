@@ -1,0 +1,85 @@
+// Labelled evaluation data: the demo's validation scenes in memory, or a dataset on disk.
+#include "data/ImageDatasets.h"
+#include "neco/core/DemoDataset.h"
+#include "neco/core/Error.h"
+#include "neco/core/Evaluation.h"
+#include "neco/core/ImageIo.h"
+
+#include <string>
+
+namespace neco {
+namespace {
+
+class DemoEvaluationData final : public EvaluationData {
+ public:
+  explicit DemoEvaluationData(const DemoDatasetOptions& o) : options_(o) {}
+  std::size_t size() const override { return static_cast<std::size_t>(options_.valCount); }
+  RgbImage image(std::size_t i) const override { return scene(i).image; }
+  LabelImage mask(std::size_t i) const override { return scene(i).labels; }
+  std::string id(std::size_t i) const override { return demoSceneId(index(i)); }
+  int classCount() const override { return static_cast<int>(demoClassNames().size()); }
+  int ignoreIndex() const override { return 255; }
+  std::vector<std::string> classNames() const override { return demoClassNames(); }
+  std::string describe() const override { return "demo val (" + std::to_string(size()) + " scenes)"; }
+
+ private:
+  int index(std::size_t i) const { return options_.trainCount + static_cast<int>(i); }  // the val ids follow train
+  DemoScene scene(std::size_t i) const { return renderDemoScene(options_.seed, index(i), options_); }
+  DemoDatasetOptions options_;
+};
+
+const std::vector<std::string>& vocClassNames() {
+  static const std::vector<std::string> names{
+      "background", "aeroplane", "bicycle", "bird",  "boat",        "bottle", "bus",
+      "car",        "cat",       "chair",   "cow",   "diningtable", "dog",    "horse",
+      "motorbike",  "person",    "pottedplant", "sheep", "sofa",    "train",  "tvmonitor"};
+  return names;
+}
+
+class DiskEvaluationData final : public EvaluationData {
+ public:
+  DiskEvaluationData(data::ImageDataset d, std::size_t limit) : d_(std::move(d)) {
+    if (limit > 0 && d_.items.size() > limit) d_.items.resize(limit);
+  }
+  std::size_t size() const override { return d_.items.size(); }
+  RgbImage image(std::size_t i) const override { return readImage(d_.items[i].image); }
+  LabelImage mask(std::size_t i) const override {
+    LabelImage m = readPalettePng(*d_.items[i].mask);
+    if (d_.kind == data::DatasetKind::Cityscapes) {
+      static const auto table = data::cityscapesLabelIdToTrainId();
+      for (auto& v : m.labels) v = table[v];
+    }
+    return m;
+  }
+  std::string id(std::size_t i) const override { return d_.items[i].id; }
+  int classCount() const override { return d_.classCount; }
+  int ignoreIndex() const override { return d_.ignoreIndex; }
+  std::vector<std::string> classNames() const override {
+    if (d_.kind == data::DatasetKind::Voc) return vocClassNames();
+    if (d_.kind == data::DatasetKind::Demo) return demoClassNames();
+    return {};
+  }
+  std::string describe() const override {
+    return std::string(data::datasetKindName(d_.kind)) + " " + d_.split + " (" + std::to_string(size()) + " images)";
+  }
+
+ private:
+  data::ImageDataset d_;
+};
+
+}  // namespace
+
+std::unique_ptr<EvaluationData> demoEvaluationData(const DemoDatasetOptions& options) {
+  return std::make_unique<DemoEvaluationData>(options);
+}
+
+std::unique_ptr<EvaluationData> openEvaluationData(const std::string& kind, const std::filesystem::path& root,
+                                                   const std::string& split, std::size_t limit) {
+  data::ImageDataset d = data::openDataset(data::datasetKindFromName(kind), root, split);
+  if (d.classCount <= 0) {
+    throw InvalidArgumentError("evaluation needs a labelled dataset: " + kind + " has no masks");
+  }
+  return std::make_unique<DiskEvaluationData>(std::move(d), limit);
+}
+
+}  // namespace neco
