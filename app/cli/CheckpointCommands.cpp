@@ -15,7 +15,6 @@
 #include <memory>
 
 namespace neco::cli {
-namespace {
 
 void addCheckpointOptions(CLI::App* cmd, CheckpointOptions& o, bool& nonStrict) {
   cmd->add_option("--part", o.part, "Which network of a two-network checkpoint: auto, student, teacher")
@@ -32,8 +31,20 @@ void addCheckpointOptions(CLI::App* cmd, CheckpointOptions& o, bool& nonStrict) 
   cmd->add_flag("--non-strict", nonStrict, "Load even when keys are missing, unexpected or mismatched (reported)");
 }
 
-// A checkpoint we refuse to read (an unsafe pickle object, an unsupported dtype) is a failed
-// command (exit 1) like any other bad file, not a missing feature of this build (exit 3).
+std::unique_ptr<FeatureExtractor> loadExtractor(const std::string& checkpoint, CheckpointOptions options, bool nonStrict) {
+  if (checkpoint.empty()) return FeatureExtractor::createDemo();
+  options.strict = !nonStrict;
+  // A checkpoint we refuse to read (an unsafe pickle object, an unsupported dtype) is a failed
+  // command (exit 1) like any other bad file, not a missing feature of this build (exit 3).
+  try {
+    return FeatureExtractor::fromCheckpoint(checkpoint, options);
+  } catch (const UnsupportedError& e) {
+    throw Error(e.what());
+  }
+}
+
+namespace {
+
 template <typename F>
 auto readingCheckpoint(F&& f) {
   try {

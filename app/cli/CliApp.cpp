@@ -52,7 +52,7 @@ int runCli(int argc, char** argv) {
   addFetchWeightsCommand(app, slot);
   addBenchCommand(app, slot);
   addTrainCommand(app, slot);
-  addPlannedCommands(app, slot);
+  addEvalCommand(app, slot);
   // After the subcommands exist (they would inherit it): unknown words are collected and reported
   // below with the offending word named.
   app.allow_extras();

@@ -1,6 +1,6 @@
 # End-to-end checks of the `neco` command line: help, info (text and JSON), exit statuses for bad
 # arguments, checkpoints (inspect, convert, features), demo-data (when the build has image codecs),
-# train's argument errors, and the planned commands saying so.
+# train's argument errors, and eval (overclustering on the demo scenes; the protocols still to come saying so).
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
 
@@ -54,7 +54,6 @@ expect_match("${ERR}${OUT}" "--out" "missing --out is named")
 run_neco(2 demo-data --out "${WORK}/x" --train 0)
 run_neco(2 info --bogus-flag)
 
-# Planned commands exist and say they are not in this version (exit 3), never pretend success.
 # train: bad requests are usage errors that say what is wrong.
 run_neco(2 --no-log-file train)
 expect_match("${ERR}" "--config FILE or --demo|--out" "neco train without a config explains itself")
@@ -65,10 +64,30 @@ expect_match("${ERR}" "no_such_key" "an unknown --set key is named")
 run_neco(2 --no-log-file train --resume "${WORK}/not-a-run")
 expect_match("${ERR}" "not a run folder" "--resume of a folder without a run")
 
-foreach(cmd eval)
-  run_neco(3 --no-log-file ${cmd})
-  expect_match("${ERR}" "not part of neco" "neco ${cmd} explains itself")
+# eval: overclustering of the demo model on the demo scenes (small settings), JSON + CSV + Markdown;
+# the protocols still to come say so (exit 3); bad requests are usage errors.
+run_neco(0 --no-log-file eval --protocol overcluster --demo --input-size 112 --mask-size 32 --seeds 2 --restarts 1
+         --k 7 --k 21 --no-progress --out "${WORK}/eval/demo.json")
+file(READ "${WORK}/eval/demo.json" evalJson)
+string(JSON miou GET "${evalJson}" miou)
+string(JSON runs LENGTH "${evalJson}" runs)
+string(JSON classes GET "${evalJson}" classes)
+if(NOT miou GREATER 0 OR NOT miou LESS 1 OR NOT runs EQUAL 2 OR NOT classes EQUAL 7)
+  message(FATAL_ERROR "neco eval --demo: miou=${miou} runs=${runs} classes=${classes}")
+endif()
+expect_match("${OUT}" "\\| 21 \\| many-to-one precision \\|" "eval prints the Markdown table")
+foreach(ext csv md)
+  if(NOT EXISTS "${WORK}/eval/demo.${ext}")
+    message(FATAL_ERROR "neco eval wrote no demo.${ext}")
+  endif()
 endforeach()
+run_neco(2 --no-log-file eval --protocol overcluster --demo --out "${WORK}/eval/demo.json")
+expect_match("${ERR}" "exists" "eval refuses to overwrite a result without --force")
+run_neco(2 --no-log-file eval --protocol overcluster --out "${WORK}/eval/x.json")
+expect_match("${ERR}" "--demo or --dataset" "eval without data explains itself")
+run_neco(2 --no-log-file eval --protocol kmeans --demo --out "${WORK}/eval/y.json")
+run_neco(3 --no-log-file eval --protocol linear --demo --out "${WORK}/eval/z.json")
+expect_match("${ERR}" "not part of this version" "eval --protocol linear explains itself")
 
 # bench sort: a small shape end to end, JSON with the ratios; bad sizes are usage errors.
 run_neco(0 --no-log-file bench sort --rows 64 --n 16 --repeats 1 --min-time 0 --json)

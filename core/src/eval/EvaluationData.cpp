@@ -1,5 +1,6 @@
 // Labelled evaluation data: the demo's validation scenes in memory, or a dataset on disk.
 #include "data/ImageDatasets.h"
+#include "formats/Sha256.h"
 #include "neco/core/DemoDataset.h"
 #include "neco/core/Error.h"
 #include "neco/core/Evaluation.h"
@@ -81,5 +82,7 @@ std::unique_ptr<EvaluationData> openEvaluationData(const std::string& kind, cons
   }
   return std::make_unique<DiskEvaluationData>(std::move(d), limit);
 }
+
+std::string fileSha256(const std::filesystem::path& file) { return formats::sha256OfFile(file); }
 
 }  // namespace neco

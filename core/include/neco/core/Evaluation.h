@@ -96,6 +96,9 @@ OverclusterResult overclusterTokens(const std::vector<std::vector<float>>& token
                                     const OverclusterOptions& options,
                                     const std::function<void(std::size_t, std::size_t, const std::string&)>& progress = {});
 
+/// SHA-256 of a file (lower-case hex), to name the checkpoint an evaluation used. Throws IoError.
+std::string fileSha256(const std::filesystem::path& file);
+
 /// The result as JSON (config, per-K numbers, per-class IoU, confusion matrix, per-image mIoU).
 std::string overclusterJson(const OverclusterResult& result);
 /// One CSV row per (K, class): k, matching, class, iou; then per K the mIoU rows.
