@@ -1,8 +1,7 @@
-// `neco eval --protocol overcluster (--demo | --dataset KIND --data-dir D [--split S]) [--checkpoint C]
-// [--k K ...] --out R.json`: dense evaluation (issue 6, METHOD.md §4). Writes R.json (config, model,
-// checkpoint SHA-256, per-K and per-class numbers, `miou`), R.csv and R.md next to it. The linear
-// probe and nearest-neighbour retrieval are part of the command's shape and say plainly that this
-// version does not have them yet (exit status 3).
+// `neco eval --protocol overcluster|nn-retrieval (--demo | --dataset KIND --data-dir D [--split S])
+// [--checkpoint C] ... --out R.json`: dense evaluation (issue 6, METHOD.md §4). Writes R.json (config,
+// model, checkpoint SHA-256, per-class numbers, `miou`), R.csv and R.md next to it. The linear probe
+// is part of the command's shape and says plainly that this version does not have it yet (exit 3).
 #include "CliApp.h"
 #include "ExitCodes.h"
 #include "neco/core/Error.h"
@@ -35,6 +34,13 @@ struct EvalArgs {
   bool nonStrict = false;
   std::vector<int> ks;
   int seeds = 5, inputSize = 448, maskSize = 100, pcaDims = 50, iterations = 100, restarts = 5;
+  // nn-retrieval
+  std::string memorySplit;  // default: train (VOC: trainaug)
+  int neighbours = 30, augmentationEpochs = 1;
+  double temperature = 0.02, fraction = 1.0;
+  std::int64_t memorySize = 0;
+  std::vector<std::uint64_t> retrievalSeeds{42};
+  int retrievalInput = 0;
   std::string out;
   bool force = false, noProgress = false;
 };
@@ -46,8 +52,8 @@ void writeText(const fs::path& file, const std::string& text) {
 }
 
 int run(EvalArgs& a) {
-  if (a.protocol != "overcluster") {
-    spdlog::error("neco eval: the {} protocol is not part of this version yet (overcluster is)", a.protocol);
+  if (a.protocol == "linear") {
+    spdlog::error("neco eval: the linear protocol is not part of this version yet (overcluster and nn-retrieval are)");
     return kExitUnavailable;
   }
   if (a.demo == !a.dataset.empty()) throw InvalidArgumentError("neco eval: give exactly one of --demo or --dataset KIND --data-dir DIR");
@@ -63,6 +69,46 @@ int run(EvalArgs& a) {
   const std::unique_ptr<EvaluationData> data =
       a.demo ? demoEvaluationData() : openEvaluationData(a.dataset, a.dataDir, a.split, a.limit);
   const std::unique_ptr<FeatureExtractor> model = loadExtractor(a.checkpoint, a.options, a.nonStrict);
+  const bool bar = !a.noProgress && isatty(STDERR_FILENO);
+  std::string lastStage;
+  const auto progress = [&](std::size_t done, std::size_t total, const std::string& stage) {
+    if (bar) {
+      std::fprintf(stderr, "\r%-28s %zu / %zu   ", stage.c_str(), done, total);
+      std::fflush(stderr);
+    } else if (stage != lastStage) {
+      spdlog::info("{}", stage);
+    }
+    lastStage = stage;
+  };
+  const auto finish = [&](nlohmann::json j, const std::string& csvText, const std::string& mdText) {
+    if (bar) std::fprintf(stderr, "\n");
+    j["checkpoint"] = a.checkpoint.empty() ? nlohmann::json("demo model") : nlohmann::json(a.checkpoint);
+    if (!a.checkpoint.empty()) j["checkpoint_sha256"] = fileSha256(a.checkpoint);
+    if (out.has_parent_path()) fs::create_directories(out.parent_path());
+    writeText(out, j.dump(2) + "\n");
+    writeText(csv, csvText);
+    writeText(md, mdText);
+    std::printf("%s", mdText.c_str());
+    std::printf("\n-> %s, %s, %s\n", out.string().c_str(), csv.string().c_str(), md.string().c_str());
+    return kExitOk;
+  };
+  if (a.protocol == "nn-retrieval") {
+    const std::string memorySplit = !a.memorySplit.empty() ? a.memorySplit : a.dataset == "voc" ? "trainaug" : "train";
+    const std::unique_ptr<EvaluationData> memory =
+        a.demo ? demoEvaluationData({}, "train") : openEvaluationData(a.dataset, a.dataDir, memorySplit, 0);
+    RetrievalOptions ro;
+    ro.inputSize = a.retrievalInput;
+    ro.k = a.neighbours;
+    ro.temperature = a.temperature;
+    ro.augmentationEpochs = a.augmentationEpochs;
+    ro.memorySize = a.memorySize;
+    ro.fraction = a.fraction;
+    ro.seeds = a.retrievalSeeds;
+    spdlog::info("nearest-neighbour retrieval with {}: memory {}, queries {}", model->describe().name, memory->describe(),
+                 data->describe());
+    const RetrievalResult r = evaluateRetrieval(*model, *memory, *data, ro, progress);
+    return finish(nlohmann::json::parse(retrievalJson(r)), retrievalCsv(r), retrievalMarkdown(r));
+  }
   OverclusterOptions o;
   o.ks = a.ks;
   o.seeds = a.seeds;
@@ -72,36 +118,16 @@ int run(EvalArgs& a) {
   o.iterations = a.iterations;
   o.restarts = a.restarts;
   spdlog::info("overclustering {} on {}", model->describe().name, data->describe());
-  const bool bar = !a.noProgress && isatty(STDERR_FILENO);
-  std::string lastStage;
-  const OverclusterResult r = evaluateOvercluster(*model, *data, o, [&](std::size_t done, std::size_t total, const std::string& stage) {
-    if (bar) {
-      std::fprintf(stderr, "\r%-28s %zu / %zu   ", stage.c_str(), done, total);
-      std::fflush(stderr);
-    } else if (stage != lastStage && stage.rfind("features", 0) != 0) {
-      spdlog::info("{}", stage);
-    }
-    lastStage = stage;
-  });
-  if (bar) std::fprintf(stderr, "\n");
-  nlohmann::json j = nlohmann::json::parse(overclusterJson(r));
-  j["checkpoint"] = a.checkpoint.empty() ? nlohmann::json("demo model") : nlohmann::json(a.checkpoint);
-  if (!a.checkpoint.empty()) j["checkpoint_sha256"] = fileSha256(a.checkpoint);
-  if (out.has_parent_path()) fs::create_directories(out.parent_path());
-  writeText(out, j.dump(2) + "\n");
-  writeText(csv, overclusterCsv(r));
-  writeText(md, overclusterMarkdown(r));
-  std::printf("%s", overclusterMarkdown(r).c_str());
-  std::printf("\n-> %s, %s, %s\n", out.string().c_str(), csv.string().c_str(), md.string().c_str());
-  return kExitOk;
+  const OverclusterResult r = evaluateOvercluster(*model, *data, o, progress);
+  return finish(nlohmann::json::parse(overclusterJson(r)), overclusterCsv(r), overclusterMarkdown(r));
 }
 
 }  // namespace
 
 void addEvalCommand(CLI::App& app, CommandSlot& slot) {
   auto args = std::make_shared<EvalArgs>();
-  auto* cmd = app.add_subcommand("eval", "Dense evaluation of a backbone: overclustering (linear probe and "
-                                         "nearest-neighbour retrieval: not in this version yet)");
+  auto* cmd = app.add_subcommand("eval", "Dense evaluation of a backbone: overclustering, nearest-neighbour retrieval "
+                                         "(the linear probe: not in this version yet)");
   cmd->add_option("--protocol", args->protocol, "overcluster, linear or nn-retrieval")
       ->check(CLI::IsMember({"overcluster", "linear", "nn-retrieval"}));
   cmd->add_flag("--demo", args->demo, "Evaluate on the built-in demo scenes (validation split, rendered in memory)");
@@ -119,6 +145,18 @@ void addEvalCommand(CLI::App& app, CommandSlot& slot) {
   cmd->add_option("--pca", args->pcaDims, "PCA dimensions (default 50)")->check(CLI::Range(1, 4096));
   cmd->add_option("--iterations", args->iterations, "k-means iterations (default 100)")->check(CLI::Range(1, 10000));
   cmd->add_option("--restarts", args->restarts, "k-means restarts per seed (default 5)")->check(CLI::Range(1, 100));
+  cmd->add_option("--memory-split", args->memorySplit, "nn-retrieval: split of the memory bank (default train; VOC trainaug)");
+  cmd->add_option("--neighbours", args->neighbours, "nn-retrieval: k nearest memory patches (default 30)")->check(CLI::Range(1, 10000));
+  cmd->add_option("--temperature", args->temperature, "nn-retrieval: softmax temperature (default 0.02)")->check(CLI::PositiveNumber);
+  cmd->add_option("--aug-epochs", args->augmentationEpochs, "nn-retrieval: augmented passes over the memory images (default 1)")
+      ->check(CLI::Range(1, 100));
+  cmd->add_option("--memory-size", args->memorySize, "nn-retrieval: bound the memory to N patches (reference sampling; 0 = all)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--fraction", args->fraction, "nn-retrieval: fraction of the memory images (e.g. 0.0078125 = 1/128)")
+      ->check(CLI::Range(1e-6, 1.0));
+  cmd->add_option("--seed", args->retrievalSeeds, "nn-retrieval: memory seeds (default 42); several are averaged");
+  cmd->add_option("--retrieval-input", args->retrievalInput,
+                  "nn-retrieval: square input side (default 36 patches: 504 for /14, 512 for /16)")->check(CLI::Range(0, 2048));
   cmd->add_option("--out", args->out, "Result JSON (a .csv and a .md are written next to it)")->required();
   cmd->add_flag("--force", args->force, "Replace existing result files");
   cmd->add_flag("--no-progress", args->noProgress, "No progress line");

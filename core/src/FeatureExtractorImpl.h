@@ -13,4 +13,9 @@ struct FeatureExtractor::Impl {
   std::string weights;
 };
 
+/// For core code that feeds the network prepared tensors (the evaluation protocols' augmentations).
+struct FeatureExtractorAccess {
+  static FeatureExtractor::Impl& impl(const FeatureExtractor& f) { return *f.impl_; }
+};
+
 }  // namespace neco

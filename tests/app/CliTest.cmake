@@ -1,6 +1,6 @@
 # End-to-end checks of the `neco` command line: help, info (text and JSON), exit statuses for bad
 # arguments, checkpoints (inspect, convert, features), demo-data (when the build has image codecs),
-# train's argument errors, and eval (overclustering on the demo scenes; the protocols still to come saying so).
+# train's argument errors, and eval (overclustering and retrieval on the demo scenes; the linear probe saying it is to come).
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
 
@@ -65,7 +65,7 @@ run_neco(2 --no-log-file train --resume "${WORK}/not-a-run")
 expect_match("${ERR}" "not a run folder" "--resume of a folder without a run")
 
 # eval: overclustering of the demo model on the demo scenes (small settings), JSON + CSV + Markdown;
-# the protocols still to come say so (exit 3); bad requests are usage errors.
+# nn-retrieval with two memory seeds; the linear probe says it is to come (exit 3); bad requests are usage errors.
 run_neco(0 --no-log-file eval --protocol overcluster --demo --input-size 112 --mask-size 32 --seeds 2 --restarts 1
          --k 7 --k 21 --no-progress --out "${WORK}/eval/demo.json")
 file(READ "${WORK}/eval/demo.json" evalJson)
@@ -81,6 +81,15 @@ foreach(ext csv md)
     message(FATAL_ERROR "neco eval wrote no demo.${ext}")
   endif()
 endforeach()
+run_neco(0 --no-log-file eval --protocol nn-retrieval --demo --retrieval-input 112 --neighbours 10 --seed 1 --seed 2
+         --no-progress --out "${WORK}/eval/nn.json")
+file(READ "${WORK}/eval/nn.json" nnJson)
+string(JSON nnMiou GET "${nnJson}" miou)
+string(JSON nnRuns LENGTH "${nnJson}" runs)
+string(JSON nnPatches GET "${nnJson}" runs 0 memory_patches)
+if(NOT nnMiou GREATER 0 OR NOT nnRuns EQUAL 2 OR NOT nnPatches EQUAL 3072)
+  message(FATAL_ERROR "neco eval nn-retrieval --demo: miou=${nnMiou} runs=${nnRuns} memory=${nnPatches}")
+endif()
 run_neco(2 --no-log-file eval --protocol overcluster --demo --out "${WORK}/eval/demo.json")
 expect_match("${ERR}" "exists" "eval refuses to overwrite a result without --force")
 run_neco(2 --no-log-file eval --protocol overcluster --out "${WORK}/eval/x.json")

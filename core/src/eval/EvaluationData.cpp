@@ -13,20 +13,23 @@ namespace {
 
 class DemoEvaluationData final : public EvaluationData {
  public:
-  explicit DemoEvaluationData(const DemoDatasetOptions& o) : options_(o) {}
-  std::size_t size() const override { return static_cast<std::size_t>(options_.valCount); }
+  DemoEvaluationData(const DemoDatasetOptions& o, bool train) : options_(o), train_(train) {}
+  std::size_t size() const override { return static_cast<std::size_t>(train_ ? options_.trainCount : options_.valCount); }
   RgbImage image(std::size_t i) const override { return scene(i).image; }
   LabelImage mask(std::size_t i) const override { return scene(i).labels; }
   std::string id(std::size_t i) const override { return demoSceneId(index(i)); }
   int classCount() const override { return static_cast<int>(demoClassNames().size()); }
   int ignoreIndex() const override { return 255; }
   std::vector<std::string> classNames() const override { return demoClassNames(); }
-  std::string describe() const override { return "demo val (" + std::to_string(size()) + " scenes)"; }
+  std::string describe() const override {
+    return std::string("demo ") + (train_ ? "train" : "val") + " (" + std::to_string(size()) + " scenes)";
+  }
 
  private:
-  int index(std::size_t i) const { return options_.trainCount + static_cast<int>(i); }  // the val ids follow train
+  int index(std::size_t i) const { return (train_ ? 0 : options_.trainCount) + static_cast<int>(i); }  // val follows train
   DemoScene scene(std::size_t i) const { return renderDemoScene(options_.seed, index(i), options_); }
   DemoDatasetOptions options_;
+  bool train_ = false;
 };
 
 const std::vector<std::string>& vocClassNames() {
@@ -71,7 +74,12 @@ class DiskEvaluationData final : public EvaluationData {
 }  // namespace
 
 std::unique_ptr<EvaluationData> demoEvaluationData(const DemoDatasetOptions& options) {
-  return std::make_unique<DemoEvaluationData>(options);
+  return std::make_unique<DemoEvaluationData>(options, false);
+}
+
+std::unique_ptr<EvaluationData> demoEvaluationData(const DemoDatasetOptions& options, const std::string& split) {
+  if (split != "train" && split != "val") throw InvalidArgumentError("demo data: split must be train or val, got '" + split + "'");
+  return std::make_unique<DemoEvaluationData>(options, split == "train");
 }
 
 std::unique_ptr<EvaluationData> openEvaluationData(const std::string& kind, const std::filesystem::path& root,

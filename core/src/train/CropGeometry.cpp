@@ -72,8 +72,10 @@ PixelBox sampleResizedCrop(std::int64_t width, std::int64_t height, double scale
   if (width < 1 || height < 1) {
     throw InvalidArgumentError("crop: empty image (" + std::to_string(width) + " x " + std::to_string(height) + ")");
   }
-  if (!(scaleLo > 0 && scaleLo <= scaleHi && scaleHi <= 1) || !(ratioLo > 0 && ratioLo <= ratioHi)) {
-    throw InvalidArgumentError("crop: scale must satisfy 0 < lo <= hi <= 1 and ratio 0 < lo <= hi");
+  // scale above 1 is allowed, as in torchvision (Hummingbird's memory crops use (0.5, 2.0)): such
+  // attempts rarely fit and the centre-crop fallback takes over
+  if (!(scaleLo > 0 && scaleLo <= scaleHi) || !(ratioLo > 0 && ratioLo <= ratioHi)) {
+    throw InvalidArgumentError("crop: scale must satisfy 0 < lo <= hi and ratio 0 < lo <= hi");
   }
   const double area = static_cast<double>(width) * static_cast<double>(height);
   const double logLo = std::log(ratioLo), logHi = std::log(ratioHi);

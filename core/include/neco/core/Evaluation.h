@@ -96,6 +96,54 @@ OverclusterResult overclusterTokens(const std::vector<std::vector<float>>& token
                                     const OverclusterOptions& options,
                                     const std::function<void(std::size_t, std::size_t, const std::string&)>& progress = {});
 
+// ---- dense nearest-neighbour retrieval (Hummingbird, METHOD.md §4.3) -------------------------------
+
+/// The demo dataset's train or val scenes in memory (the retrieval memory comes from "train").
+std::unique_ptr<EvaluationData> demoEvaluationData(const DemoDatasetOptions& options, const std::string& split);
+
+struct RetrievalOptions {
+  int inputSize = 0;                 ///< 0: 36 patches for /14 (504), 32 for /16 (512), as Hummingbird's runs
+  int k = 30;                        ///< neighbours
+  double temperature = 0.02;         ///< softmax temperature of the label transfer
+  int augmentationEpochs = 1;        ///< passes over the memory images
+  std::int64_t memorySize = 0;       ///< 0: every patch; else the bounded-memory rule per image
+  double fraction = 1.0;             ///< of the memory images (1/128, 1/64, 1/8, 1)
+  std::vector<std::uint64_t> seeds{42};  ///< one memory (subset, augmentation draws) per seed; mIoU averaged
+};
+
+struct RetrievalRun {
+  std::uint64_t seed = 0;
+  std::int64_t memoryImages = 0, memoryPatches = 0;
+  double miou = 0, miouPresent = 0, pixelAccuracy = 0;
+  std::vector<double> iou;
+  double memorySeconds = 0, searchSeconds = 0;
+  double queryPatchesPerSecond = 0;
+};
+
+struct RetrievalResult {
+  std::string model, memoryData, queryData;
+  std::vector<std::string> imageIds, classNames;
+  int classes = 0, ignoreIndex = 255, inputSize = 0;
+  RetrievalOptions options;
+  std::vector<RetrievalRun> runs;       ///< one per seed
+  double miou = 0, miouStd = 0;         ///< over the seeds
+  std::vector<std::int64_t> confusion;  ///< first seed, Hungarian-matched, classes x classes
+  std::vector<double> imageMiou;        ///< first seed, present-class mIoU per query image
+  std::vector<LabelImage> predictions;  ///< first seed, matched, at inputSize²
+};
+
+/// Builds the memory bank from `memory` (augmented, L2-normalised patch features with soft labels),
+/// then labels every patch of `queries` from its k nearest memory patches (exact search), upsamples
+/// and scores with Hungarian matching. Throws InvalidArgumentError (bad options, class counts that
+/// differ), and what reading the data throws.
+RetrievalResult evaluateRetrieval(const FeatureExtractor& model, const EvaluationData& memory, const EvaluationData& queries,
+                                  const RetrievalOptions& options,
+                                  const std::function<void(std::size_t, std::size_t, const std::string&)>& progress = {});
+
+std::string retrievalJson(const RetrievalResult& result);
+std::string retrievalCsv(const RetrievalResult& result);
+std::string retrievalMarkdown(const RetrievalResult& result);
+
 /// SHA-256 of a file (lower-case hex), to name the checkpoint an evaluation used. Throws IoError.
 std::string fileSha256(const std::filesystem::path& file);
 
