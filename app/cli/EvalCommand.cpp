@@ -1,7 +1,6 @@
-// `neco eval --protocol overcluster|nn-retrieval (--demo | --dataset KIND --data-dir D [--split S])
+// `neco eval --protocol overcluster|linear|nn-retrieval (--demo | --dataset KIND --data-dir D [--split S])
 // [--checkpoint C] ... --out R.json`: dense evaluation (issue 6, METHOD.md §4). Writes R.json (config,
-// model, checkpoint SHA-256, per-class numbers, `miou`), R.csv and R.md next to it. The linear probe
-// is part of the command's shape and says plainly that this version does not have it yet (exit 3).
+// model, checkpoint SHA-256, per-class numbers, `miou`), R.csv and R.md next to it.
 #include "CliApp.h"
 #include "ExitCodes.h"
 #include "neco/core/Error.h"
@@ -41,6 +40,12 @@ struct EvalArgs {
   std::int64_t memorySize = 0;
   std::vector<std::uint64_t> retrievalSeeds{42};
   int retrievalInput = 0;
+  // linear
+  std::string trainSplit;  // default: train (VOC: trainaug)
+  int epochs = 25, decayEpoch = 20, batchSize = 128, cachedViews = 0, validateEvery = 0;
+  double learningRate = 0.01;
+  bool noAugment = false;
+  std::uint64_t probeSeed = 0;
   std::string out;
   bool force = false, noProgress = false;
 };
@@ -52,10 +57,6 @@ void writeText(const fs::path& file, const std::string& text) {
 }
 
 int run(EvalArgs& a) {
-  if (a.protocol == "linear") {
-    spdlog::error("neco eval: the linear protocol is not part of this version yet (overcluster and nn-retrieval are)");
-    return kExitUnavailable;
-  }
   if (a.demo == !a.dataset.empty()) throw InvalidArgumentError("neco eval: give exactly one of --demo or --dataset KIND --data-dir DIR");
   if (!a.dataset.empty() && a.dataDir.empty()) throw InvalidArgumentError("neco eval: --dataset needs --data-dir DIR");
   const fs::path out(a.out);
@@ -109,6 +110,25 @@ int run(EvalArgs& a) {
     const RetrievalResult r = evaluateRetrieval(*model, *memory, *data, ro, progress);
     return finish(nlohmann::json::parse(retrievalJson(r)), retrievalCsv(r), retrievalMarkdown(r));
   }
+  if (a.protocol == "linear") {
+    const std::string trainSplit = !a.trainSplit.empty() ? a.trainSplit : a.dataset == "voc" ? "trainaug" : "train";
+    const std::unique_ptr<EvaluationData> train =
+        a.demo ? demoEvaluationData({}, "train") : openEvaluationData(a.dataset, a.dataDir, trainSplit, 0);
+    LinearProbeOptions lo;
+    lo.inputSize = a.inputSize;
+    lo.maskSize = a.maskSize;
+    lo.epochs = a.epochs;
+    lo.decayEpoch = a.decayEpoch;
+    lo.learningRate = a.learningRate;
+    lo.batchSize = a.batchSize;
+    lo.augment = !a.noAugment;
+    lo.cachedViews = a.cachedViews;
+    lo.validateEvery = a.validateEvery;
+    lo.seed = a.probeSeed;
+    spdlog::info("linear probe of {}: trained on {}, scored on {}", model->describe().name, train->describe(), data->describe());
+    const LinearProbeResult r = evaluateLinearProbe(*model, *train, *data, lo, progress);
+    return finish(nlohmann::json::parse(linearProbeJson(r)), linearProbeCsv(r), linearProbeMarkdown(r));
+  }
   OverclusterOptions o;
   o.ks = a.ks;
   o.seeds = a.seeds;
@@ -126,8 +146,8 @@ int run(EvalArgs& a) {
 
 void addEvalCommand(CLI::App& app, CommandSlot& slot) {
   auto args = std::make_shared<EvalArgs>();
-  auto* cmd = app.add_subcommand("eval", "Dense evaluation of a backbone: overclustering, nearest-neighbour retrieval "
-                                         "(the linear probe: not in this version yet)");
+  auto* cmd = app.add_subcommand("eval", "Dense evaluation of a backbone: overclustering, linear segmentation probe, "
+                                         "nearest-neighbour retrieval (METHOD.md §4)");
   cmd->add_option("--protocol", args->protocol, "overcluster, linear or nn-retrieval")
       ->check(CLI::IsMember({"overcluster", "linear", "nn-retrieval"}));
   cmd->add_flag("--demo", args->demo, "Evaluate on the built-in demo scenes (validation split, rendered in memory)");
@@ -157,6 +177,18 @@ void addEvalCommand(CLI::App& app, CommandSlot& slot) {
   cmd->add_option("--seed", args->retrievalSeeds, "nn-retrieval: memory seeds (default 42); several are averaged");
   cmd->add_option("--retrieval-input", args->retrievalInput,
                   "nn-retrieval: square input side (default 36 patches: 504 for /14, 512 for /16)")->check(CLI::Range(0, 2048));
+  cmd->add_option("--train-split", args->trainSplit, "linear: split the head is trained on (default train; VOC trainaug)");
+  cmd->add_option("--epochs", args->epochs, "linear: epochs (default 25)")->check(CLI::Range(1, 10000));
+  cmd->add_option("--decay-epoch", args->decayEpoch, "linear: learning rate x0.1 from this epoch (default 20)")->check(CLI::Range(0, 10000));
+  cmd->add_option("--lr", args->learningRate, "linear: SGD learning rate (default 0.01)")->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", args->batchSize, "linear: batch size (default 128)")->check(CLI::Range(1, 100000));
+  cmd->add_flag("--no-augment", args->noAugment, "linear: no crop/flip augmentation (features computed once)");
+  cmd->add_option("--cached-views", args->cachedViews,
+                  "linear: augmented views per image computed once and cycled (default 0: a fresh view every epoch, as the reference)")
+      ->check(CLI::Range(0, 10000));
+  cmd->add_option("--validate-every", args->validateEvery, "linear: validation mIoU every N epochs, recorded as a curve (default 0: at the end)")
+      ->check(CLI::Range(0, 10000));
+  cmd->add_option("--probe-seed", args->probeSeed, "linear: seed of the head's initialisation, batch order and augmentation (default 0)");
   cmd->add_option("--out", args->out, "Result JSON (a .csv and a .md are written next to it)")->required();
   cmd->add_flag("--force", args->force, "Replace existing result files");
   cmd->add_flag("--no-progress", args->noProgress, "No progress line");

@@ -4,6 +4,7 @@
 #include "neco/core/FeatureExtractor.h"
 #include "nn/VisionTransformer.h"
 
+#include <memory>
 #include <string>
 
 namespace neco {
@@ -13,9 +14,14 @@ struct FeatureExtractor::Impl {
   std::string weights;
 };
 
-/// For core code that feeds the network prepared tensors (the evaluation protocols' augmentations).
+/// For core code that feeds the network prepared tensors (the evaluation protocols' augmentations)
+/// or builds an extractor from weights it holds (live training snapshots).
 struct FeatureExtractorAccess {
+  using Impl = FeatureExtractor::Impl;
   static FeatureExtractor::Impl& impl(const FeatureExtractor& f) { return *f.impl_; }
+  static std::shared_ptr<const FeatureExtractor> make(std::unique_ptr<FeatureExtractor::Impl> impl) {
+    return std::shared_ptr<const FeatureExtractor>(new FeatureExtractor(std::move(impl)));
+  }
 };
 
 }  // namespace neco

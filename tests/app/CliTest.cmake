@@ -1,6 +1,6 @@
 # End-to-end checks of the `neco` command line: help, info (text and JSON), exit statuses for bad
 # arguments, checkpoints (inspect, convert, features), demo-data (when the build has image codecs),
-# train's argument errors, and eval (overclustering and retrieval on the demo scenes; the linear probe saying it is to come).
+# train's argument errors, and eval (overclustering, the linear probe and retrieval on the demo scenes).
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
 
@@ -65,7 +65,7 @@ run_neco(2 --no-log-file train --resume "${WORK}/not-a-run")
 expect_match("${ERR}" "not a run folder" "--resume of a folder without a run")
 
 # eval: overclustering of the demo model on the demo scenes (small settings), JSON + CSV + Markdown;
-# nn-retrieval with two memory seeds; the linear probe says it is to come (exit 3); bad requests are usage errors.
+# nn-retrieval with two memory seeds; the linear probe with cached views; bad requests are usage errors.
 run_neco(0 --no-log-file eval --protocol overcluster --demo --input-size 112 --mask-size 32 --seeds 2 --restarts 1
          --k 7 --k 21 --no-progress --out "${WORK}/eval/demo.json")
 file(READ "${WORK}/eval/demo.json" evalJson)
@@ -95,8 +95,17 @@ expect_match("${ERR}" "exists" "eval refuses to overwrite a result without --for
 run_neco(2 --no-log-file eval --protocol overcluster --out "${WORK}/eval/x.json")
 expect_match("${ERR}" "--demo or --dataset" "eval without data explains itself")
 run_neco(2 --no-log-file eval --protocol kmeans --demo --out "${WORK}/eval/y.json")
-run_neco(3 --no-log-file eval --protocol linear --demo --out "${WORK}/eval/z.json")
-expect_match("${ERR}" "not part of this version" "eval --protocol linear explains itself")
+run_neco(0 --no-log-file eval --protocol linear --demo --input-size 112 --mask-size 32 --epochs 3 --decay-epoch 2 --batch 16
+         --cached-views 2 --no-progress --out "${WORK}/eval/linear.json")
+file(READ "${WORK}/eval/linear.json" linJson)
+string(JSON linMiou GET "${linJson}" miou)
+string(JSON linFull GET "${linJson}" miou_full_size)
+string(JSON linPasses GET "${linJson}" backbone_passes)
+if(NOT linMiou GREATER 0 OR NOT linFull GREATER 0 OR NOT linPasses EQUAL 96)
+  message(FATAL_ERROR "neco eval linear --demo: miou=${linMiou} full=${linFull} passes=${linPasses}")
+endif()
+expect_match("${OUT}" "\\| full mask size \\|" "eval linear prints both evaluation sizes")
+run_neco(2 --no-log-file eval --protocol linear --demo --lr 0 --out "${WORK}/eval/z.json")
 
 # bench sort: a small shape end to end, JSON with the ratios; bad sizes are usage errors.
 run_neco(0 --no-log-file bench sort --rows 64 --n 16 --repeats 1 --min-time 0 --json)

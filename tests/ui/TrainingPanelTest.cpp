@@ -44,7 +44,7 @@ const QStringList kFastDemo{
     QStringLiteral("data.size_crops=[56, 28]"),     QStringLiteral("data.nmb_samples=[2, 2]"),
     QStringLiteral("train.batch_size=4"),           QStringLiteral("train.projection_hidden_dim=64"),
     QStringLiteral("train.projection_feat_dim=32"), QStringLiteral("train.queue_length=256"),
-    QStringLiteral("neco.monitor_every=2")};
+    QStringLiteral("neco.monitor_every=2"),         QStringLiteral("neco.eval_every=3")};
 
 // Pixels within `tolerance` of `colour` (per channel).
 int countColour(const QImage& image, const QColor& colour, int tolerance = 12) {
@@ -208,6 +208,11 @@ class TrainingPanelTest : public QObject {
     // The curves: one point per step, the monitor's points, and real pixels in the curve colours.
     QCOMPARE(panel.curves()->stepCount(), panel.progressCount());
     QVERIFY(panel.curves()->monitorCount() >= 2);
+    // the in-training evaluation: before the first step, every 3 steps and at the stop
+    QVERIFY2(panel.curves()->evaluationCount() >= 2, qPrintable(QString::number(panel.curves()->evaluationCount())));
+    QVERIFY2(panel.evaluationText().startsWith(QStringLiteral("mIoU ")) &&
+                 panel.evaluationText().contains(QStringLiteral("overclustering K=7 of the student")),
+             qPrintable(panel.evaluationText()));
     const QImage curves = panel.curves()->grab().toImage().convertToFormat(QImage::Format_RGB888);
     QVERIFY2(curves.width() >= 200 && curves.height() >= 120,
              qPrintable(QStringLiteral("%1x%2").arg(curves.width()).arg(curves.height())));
@@ -217,6 +222,7 @@ class TrainingPanelTest : public QObject {
     QVERIFY(countColour(curves, TrainingCurves::averageColor()) >= 20);
     QVERIFY(countColour(curves, TrainingCurves::heldOutColor()) >= 10);
     QVERIFY(countColour(curves, TrainingCurves::lrHeadColor()) >= 10);
+    QVERIFY(countColour(curves, TrainingCurves::evaluationColor()) >= 10);
     const QColor background = curves.pixelColor(curves.width() / 2, 2);
     QVERIFY(countColour(curves, background, 2) < curves.width() * curves.height() * 95 / 100);
     QTRY_VERIFY(w.logPanel()->text().contains(QStringLiteral("stopped at step")));

@@ -10,6 +10,7 @@
 #include "neco/ui/LogPanel.h"
 #include "neco/ui/PatchCanvas.h"
 #include "neco/ui/PermutationView.h"
+#include "neco/ui/SegmentationQualityView.h"
 #include "neco/ui/SimilarityControls.h"
 #include "neco/ui/SortingNetworkView.h"
 #include "neco/ui/TrainingPanel.h"
@@ -65,6 +66,7 @@ MainWindow::MainWindow(std::shared_ptr<const FeatureExtractor> extractor, QWidge
       network_(new SortingNetworkView(this)),
       training_(new TrainingPanel(this)),
       xray_(new TrainingXRayView(this)),
+      quality_(new SegmentationQualityView(this)),
       demo_(new DemoBootstrap(this)),
       checkpoints_(new CheckpointActions(this, service_->extractor())),
       status_(new QLabel(this)),
@@ -82,6 +84,7 @@ MainWindow::MainWindow(std::shared_ptr<const FeatureExtractor> extractor, QWidge
   modelLabel_->setContentsMargins(6, 4, 6, 4);
   modelLabel_->setText(checkpoints_->summary());
   modelLabel_->setToolTip(checkpoints_->details());
+  quality_->setModel(service_->extractor(), checkpoints_->name());
   buildDocks();
   buildMenus();
   connectPermutationViews();
@@ -161,6 +164,11 @@ void MainWindow::buildDocks() {
   xrayDock_->setWidget(xray_);
   addDockWidget(Qt::BottomDockWidgetArea, xrayDock_);
   tabifyDockWidget(logDock_, xrayDock_);
+  qualityDock_ = new QDockWidget(tr("Segmentation quality"), this);
+  qualityDock_->setObjectName(QStringLiteral("segmentationQualityDock"));
+  qualityDock_->setWidget(quality_);
+  addDockWidget(Qt::BottomDockWidgetArea, qualityDock_);
+  tabifyDockWidget(logDock_, qualityDock_);
   logDock_->raise();
   connect(xray_, &TrainingXRayView::xrayRequested, this, [this] {
     guardSlot("X-ray", [this] {
@@ -207,6 +215,21 @@ void MainWindow::showXRay() {
   } else {
     xray_->showMessage(tr("Pause the training run, then take an X-ray of the step about to run."));
   }
+}
+
+void MainWindow::showSegmentationQuality() {
+  qualityDock_->show();
+  qualityDock_->raise();
+  // image, tables and matrix side by side: most of the width and half the height (see showXRay)
+  QTimer::singleShot(0, this, [this] {
+    if (qualityDock_->isFloating()) return;
+    if (qualityDock_->height() < height() * 2 / 5) {
+      QDockWidget* row = !networkDock_->isFloating() && networkDock_->isVisible() ? networkDock_ : qualityDock_;
+      resizeDocks({row}, {height() / 2}, Qt::Vertical);
+    }
+    if (!networkDock_->isFloating() && networkDock_->isVisible() && qualityDock_->width() < width() * 3 / 5)
+      resizeDocks({qualityDock_, networkDock_}, {width() * 3 / 4, width() / 4}, Qt::Horizontal);
+  });
 }
 
 void MainWindow::trainDemo() {
@@ -270,6 +293,17 @@ void MainWindow::buildMenus() {
   xray->setObjectName(QStringLiteral("xrayAction"));
   xray->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_X));
   xray->setToolTip(tr("Show what the loss sees in the step about to run: crops, RoI grids, references, matrices"));
+
+  QMenu* evaluate = menuBar()->addMenu(tr("&Evaluate"));
+  QAction* quality = evaluate->addAction(tr("Segmentation &Quality…"), this, [this] {
+    guardSlot("Segmentation Quality", [this] { showSegmentationQuality(); });
+  });
+  quality->setObjectName(QStringLiteral("segmentationQualityAction"));
+  quality->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
+  quality->setToolTip(
+      tr("Score the current model on a labelled dataset: overlays, per-image and per-class IoU, "
+         "the confusion matrix"));
+  evaluate->addAction(qualityDock_->toggleViewAction());
 
   QMenu* view = menuBar()->addMenu(tr("&View"));
   QAction* grid = view->addAction(tr("Patch &Grid"));
@@ -336,6 +370,7 @@ void MainWindow::setInteractive(bool interactive) {
 
 void MainWindow::onModelChanged(std::shared_ptr<const FeatureExtractor> model) {
   service_->setExtractor(model);
+  quality_->setModel(model, checkpoints_->name());  // evaluated on demand, never per training step
   model_ = model->describe();
   modelLabel_->setText(checkpoints_->summary());
   modelLabel_->setToolTip(checkpoints_->details());

@@ -66,6 +66,7 @@ TrainingCurves::TrainingCurves(QWidget* parent) : QWidget(parent) {
 void TrainingCurves::clear() {
   samples_.clear();
   monitors_.clear();
+  evaluations_.clear();
   window_.clear();
   windowSum_ = 0;
   update();
@@ -95,6 +96,18 @@ void TrainingCurves::addStep(const TrainingProgress& progress) {
   update();
 }
 
+void TrainingCurves::addEvaluation(const TrainingEvaluation& evaluation) {
+  // a resumed run replays its rows: one point per step, the newest wins
+  const auto at = std::find_if(evaluations_.begin(), evaluations_.end(),
+                               [&](const TrainingEvaluation& e) { return e.step >= evaluation.step; });
+  if (at != evaluations_.end() && at->step == evaluation.step) {
+    *at = evaluation;
+  } else {
+    evaluations_.insert(at, evaluation);
+  }
+  update();
+}
+
 void TrainingCurves::paintEvent(QPaintEvent*) {
   QPainter p(this);
   p.fillRect(rect(), palette().color(QPalette::Base));
@@ -108,15 +121,23 @@ void TrainingCurves::paintEvent(QPaintEvent*) {
   const int right = fm.horizontalAdvance(QStringLiteral("-0.5")) + 12;
   const QRect legend(left, 2, width() - left - right, text + 4);
   const int top = legend.bottom() + 4, bottom = height() - text - 8;
-  const int lossHeight = (bottom - top - 8) * 2 / 3;
+  const bool evaluated = !evaluations_.empty();
+  const int lossHeight = (bottom - top - 8) * (evaluated ? 1 : 2) / (evaluated ? 2 : 3);
   const QRect lossPlot(left, top, width() - left - right, lossHeight);
-  const QRect lrPlot(left, lossPlot.bottom() + 8, lossPlot.width(), bottom - lossPlot.bottom() - 8);
+  const int lower = bottom - lossPlot.bottom() - 8;  // what is left for the evaluation and lr plots
+  const QRect evalPlot(left, lossPlot.bottom() + 8, lossPlot.width(), evaluated ? (lower - 8) / 2 : 0);
+  const QRect lrPlot(left, evaluated ? evalPlot.bottom() + 8 : lossPlot.bottom() + 8, lossPlot.width(),
+                     evaluated ? bottom - evalPlot.bottom() - 8 : lower);
   if (samples_.empty() || lossPlot.width() < 20 || lossPlot.height() < 20) {
     p.setPen(palette().color(QPalette::PlaceholderText));
     p.drawText(rect(), Qt::AlignCenter, tr("Loss and learning-rate curves appear here once training runs."));
     return;
   }
   Axis x{static_cast<double>(samples_.front().step), static_cast<double>(samples_.back().step)};
+  if (evaluated) {  // the evaluation before the first step sits at 0
+    x.lo = std::min(x.lo, static_cast<double>(evaluations_.front().step));
+    x.hi = std::max(x.hi, static_cast<double>(evaluations_.back().step));
+  }
   if (x.hi <= x.lo) x.hi = x.lo + 1;
   // x ticks: grid lines through both plots, labels under the lower one.
   for (double t : niceTicks(x.lo, x.hi, std::max(2, lossPlot.width() / 90))) {
@@ -124,11 +145,13 @@ void TrainingCurves::paintEvent(QPaintEvent*) {
     p.setPen(QPen(palette().color(QPalette::Midlight), 1));
     p.drawLine(QPointF(px, lossPlot.top()), QPointF(px, lossPlot.bottom()));
     p.drawLine(QPointF(px, lrPlot.top()), QPointF(px, lrPlot.bottom()));
+    if (evaluated) p.drawLine(QPointF(px, evalPlot.top()), QPointF(px, evalPlot.bottom()));
     p.setPen(palette().color(QPalette::Text));
     const QString label = QString::number(static_cast<qint64>(std::llround(t)));
     p.drawText(QRectF(px - 40, lrPlot.bottom() + 2, 80, text + 2), Qt::AlignHCenter | Qt::AlignTop, label);
   }
   paintLossPlot(p, lossPlot, x);
+  if (evaluated) paintEvaluationPlot(p, evalPlot, x);
   paintLrPlot(p, lrPlot, x);
   paintLegend(p, legend,
               {{lossColor(), tr("loss")},
@@ -194,13 +217,7 @@ void TrainingCurves::paintLossPlot(QPainter& p, const QRect& plot, const Axis& x
   p.restore();
 }
 
-void TrainingCurves::paintLrPlot(QPainter& p, const QRect& plot, const Axis& x) const {
-  std::vector<double> values;
-  for (const Sample& s : samples_) values.insert(values.end(), {s.lrBackbone, s.lrHead});
-  double hi = 0;
-  for (double v : values)
-    if (std::isfinite(v)) hi = std::max(hi, v);
-  const Axis y{0.0, hi > 0 ? 1.2 * hi : 1.0};  // from 0, with room above the top line
+void TrainingCurves::paintFrameWithTicks(QPainter& p, const QRect& plot, const Axis& y) const {
   const int fontHeight = p.fontMetrics().height();
   for (double t : niceTicks(y.lo, y.hi, std::max(2, plot.height() / 35))) {
     const qreal py = y.map(t, plot.bottom(), plot.top());
@@ -209,6 +226,17 @@ void TrainingCurves::paintLrPlot(QPainter& p, const QRect& plot, const Axis& x) 
                tickText(t));
   }
   drawFrame(p, plot, palette());
+}
+
+void TrainingCurves::paintLrPlot(QPainter& p, const QRect& plot, const Axis& x) const {
+  std::vector<double> values;
+  for (const Sample& s : samples_) values.insert(values.end(), {s.lrBackbone, s.lrHead});
+  double hi = 0;
+  for (double v : values)
+    if (std::isfinite(v)) hi = std::max(hi, v);
+  const Axis y{0.0, hi > 0 ? 1.2 * hi : 1.0};  // from 0, with room above the top line
+  const int fontHeight = p.fontMetrics().height();
+  paintFrameWithTicks(p, plot, y);
   p.save();
   p.setClipRect(plot.adjusted(1, 1, 0, 0));
   paintSeries(p, plot, x, y, &Sample::lrBackbone, lrBackboneColor(), 1.5);
@@ -219,6 +247,37 @@ void TrainingCurves::paintLrPlot(QPainter& p, const QRect& plot, const Axis& x) 
   p.drawText(plot.adjusted(4, 2, -4, -2), Qt::AlignLeft | Qt::AlignTop, tr("learning rate"));
   paintLegend(p, QRect(plot.left() + 4 + fontWidth, plot.top() + 2, plot.width() - fontWidth - 8, fontHeight),
               {{lrBackboneColor(), tr("backbone")}, {lrHeadColor(), tr("heads")}});
+}
+
+void TrainingCurves::paintEvaluationPlot(QPainter& p, const QRect& plot, const Axis& x) const {
+  // mIoU in percent, the axis fitted to the values with a little room (never a min-max stretch of noise)
+  double lo = 100, hi = 0;
+  for (const TrainingEvaluation& e : evaluations_) {
+    if (!std::isfinite(e.miou)) continue;
+    lo = std::min(lo, 100 * e.miou);
+    hi = std::max(hi, 100 * e.miou);
+  }
+  const Axis y{std::max(0.0, std::floor(lo / 5) * 5 - 5), std::min(100.0, std::ceil(hi / 5) * 5 + 5)};
+  paintFrameWithTicks(p, plot, y);
+  p.save();
+  p.setClipRect(plot.adjusted(1, 1, 0, 0));
+  QPolygonF line;
+  for (const TrainingEvaluation& e : evaluations_) {
+    if (std::isfinite(e.miou)) line << QPointF(x.map(static_cast<double>(e.step), plot.left(), plot.right()),
+                                               y.map(100 * e.miou, plot.bottom(), plot.top()));
+  }
+  p.setPen(QPen(evaluationColor(), 1.5));
+  p.drawPolyline(line);
+  p.setBrush(evaluationColor());
+  for (const QPointF& point : line) p.drawEllipse(point, 3.0, 3.0);
+  p.restore();
+  const TrainingEvaluation& last = evaluations_.back();
+  const QString title = last.protocol == "overcluster"
+                            ? tr("mIoU %, overclustering K=%1 (%2)").arg(last.k).arg(QString::fromStdString(last.part))
+                            : tr("mIoU %, %1 (%2)").arg(QString::fromStdString(last.protocol), QString::fromStdString(last.part));
+  p.setPen(palette().color(QPalette::Text));
+  p.drawText(plot.adjusted(4, 2, -4, -2), Qt::AlignLeft | Qt::AlignTop,
+             tr("%1: %2 at step %3").arg(title).arg(100 * last.miou, 0, 'f', 1).arg(last.step));
 }
 
 void TrainingCurves::paintSeries(QPainter& p, const QRect& plot, const Axis& x, const Axis& y, double Sample::*field,

@@ -82,6 +82,8 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent), worker_(new Tra
   });
   connect(worker_, &TrainingWorker::progress, this,
           [this](const TrainingProgress& p) { guardSlot("training progress", [&] { onProgress(p); }); });
+  connect(worker_, &TrainingWorker::evaluated, this,
+          [this](const TrainingEvaluation& e) { guardSlot("training evaluation", [&] { onEvaluation(e); }); });
   connect(worker_, &TrainingWorker::checkpointSaved, this,
           [this](const QString& dir, qint64 step) { guardSlot("checkpoint saved", [&] { onCheckpoint(dir, step); }); });
   connect(worker_, &TrainingWorker::pausedChanged, this,
@@ -161,9 +163,10 @@ QWidget* TrainingPanel::buildStats() {
   auto* box = new QWidget(this);
   auto* grid = new QGridLayout(box);
   grid->setContentsMargins(0, 0, 0, 0);
-  QLabel** labels[] = {&stepLabel_, &epochLabel_, &lossLabel_, &lrLabel_, &speedLabel_, &etaLabel_};
-  const QString names[] = {tr("Step"), tr("Epoch"), tr("Loss"), tr("lr backbone / heads"), tr("Images/s"), tr("ETA")};
-  for (int i = 0; i < 6; ++i) {
+  QLabel** labels[] = {&stepLabel_, &epochLabel_, &lossLabel_, &lrLabel_, &speedLabel_, &etaLabel_, &evalLabel_};
+  const QString names[] = {tr("Step"), tr("Epoch"), tr("Loss"), tr("lr backbone / heads"), tr("Images/s"), tr("ETA"),
+                           tr("Evaluation")};
+  for (int i = 0; i < 7; ++i) {
     *labels[i] = new QLabel(QStringLiteral("–"), box);
     (*labels[i])->setTextInteractionFlags(Qt::TextSelectableByMouse);
     grid->addWidget(new QLabel(names[i] + QLatin1Char(':'), box), i / 2, (i % 2) * 2);
@@ -173,6 +176,8 @@ QWidget* TrainingPanel::buildStats() {
   grid->setColumnStretch(3, 1);
   return box;
 }
+
+QString TrainingPanel::evaluationText() const { return evalLabel_->text(); }
 
 void TrainingPanel::useDemoConfig() {
   config_->setCurrentIndex(0);
@@ -258,6 +263,7 @@ bool TrainingPanel::start() {
   error_->hide();
   curves_->clear();
   checkpoints_->clear();
+  evalLabel_->setText(QStringLiteral("–"));
   progressCount_ = 0;
   last_ = TrainingProgress{};
   liveStep_ = -1;

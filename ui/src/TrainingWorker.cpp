@@ -24,6 +24,7 @@ QStringList toQStrings(const std::vector<std::string>& lines) {
 
 TrainingWorker::TrainingWorker(QObject* parent) : QObject(parent) {
   qRegisterMetaType<neco::TrainingProgress>("neco::TrainingProgress");
+  qRegisterMetaType<neco::TrainingEvaluation>("neco::TrainingEvaluation");
   qRegisterMetaType<neco::ui::ExtractorPtr>("neco::ui::ExtractorPtr");
   qRegisterMetaType<neco::ui::XRayPtr>("neco::ui::XRayPtr");
 }
@@ -161,6 +162,11 @@ void TrainingWorker::trainSession(TrainingSession& session) {
       spdlog::warn("training history of {}: {}", session.runDir().string(), e.what());
     }
     post([this, rows] { Q_EMIT history(rows); });
+    try {
+      for (const TrainingEvaluation& e : readEvaluationHistory(session.runDir())) post([this, e] { Q_EMIT evaluated(e); });
+    } catch (const std::exception& e) {
+      spdlog::warn("evaluation history of {}: {}", session.runDir().string(), e.what());
+    }
   }
 
   // The trainer refreshes its snapshot right after the progress callback of every liveEvery-th
@@ -186,6 +192,7 @@ void TrainingWorker::trainSession(TrainingSession& session) {
       livePending = false;
     }
   };
+  callbacks.onEvaluation = [this](const TrainingEvaluation& e) { post([this, e] { Q_EMIT evaluated(e); }); };
   callbacks.onXRay = [this](std::shared_ptr<const TrainingXRay> x, const std::string& error) {
     const QString message = QString::fromStdString(error);
     post([this, x = std::move(x), message] { Q_EMIT xray(x, message); });

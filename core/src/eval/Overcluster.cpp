@@ -1,5 +1,6 @@
 // The overclustering protocol (METHOD.md §4.2) behind neco/core/Evaluation.h.
 #include "eval/Clustering.h"
+#include "eval/LabelMaps.h"
 #include "eval/SegmentationMetrics.h"
 #include "neco/core/Error.h"
 #include "neco/core/Evaluation.h"
@@ -17,24 +18,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 double secondsSince(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-/// The reference's two nearest resizes of a mask: PIL's NEAREST to input² (source pixel of the output
-/// centre), then torch's `nearest` to out² (floor(dst * in / out)).
-LabelImage referenceMaskResize(const LabelImage& m, int input, int out) {
-  std::vector<int> sx(static_cast<std::size_t>(out)), sy(static_cast<std::size_t>(out));
-  for (int o = 0; o < out; ++o) {
-    const int mid = static_cast<int>(std::floor(static_cast<double>(o) * input / out));  // torch nearest
-    sx[static_cast<std::size_t>(o)] = std::min(m.width - 1, static_cast<int>((mid + 0.5) * m.width / input));  // PIL
-    sy[static_cast<std::size_t>(o)] = std::min(m.height - 1, static_cast<int>((mid + 0.5) * m.height / input));
-  }
-  LabelImage r;
-  r.width = r.height = out;
-  r.labels.resize(static_cast<std::size_t>(out) * out);
-  for (int y = 0; y < out; ++y) {
-    for (int x = 0; x < out; ++x) r.at(x, y) = m.at(sx[static_cast<std::size_t>(x)], sy[static_cast<std::size_t>(y)]);
-  }
-  return r;
-}
 
 /// Cluster ids on the token grid -> out² by torch's `nearest` (floor(dst * grid / out)).
 std::vector<std::int32_t> upsampleIds(const std::int64_t* ids, int gridH, int gridW, int out) {
@@ -89,7 +72,7 @@ OverclusterResult overclusterTokens(const std::vector<std::vector<float>>& token
   x = pca.apply(x);
   std::vector<LabelImage> gts;
   gts.reserve(masks.size());
-  for (const LabelImage& m : masks) gts.push_back(referenceMaskResize(m, options.inputSize, options.maskSize));
+  for (const LabelImage& m : masks) gts.push_back(eval::referenceMaskResize(m, options.inputSize, options.maskSize));
   std::vector<int> ks = options.ks.empty() ? std::vector<int>{classes} : options.ks;
   const std::size_t total = ks.size() * static_cast<std::size_t>(options.seeds);
   std::size_t done = 0;
@@ -139,14 +122,13 @@ OverclusterResult overclusterTokens(const std::vector<std::vector<float>>& token
       }
       ++done;
     }
-    double mean = 0, sq = 0;
-    for (double m : run.miouPerSeed) mean += m / options.seeds;
-    for (double m : run.miouPerSeed) sq += (m - mean) * (m - mean) / options.seeds;
-    run.miou = mean;
-    run.miouStd = std::sqrt(sq);
+    const eval::MeanStd spread = eval::meanAndStd(run.miouPerSeed);
+    run.miou = spread.mean;
+    run.miouStd = spread.std;
     result.runs.push_back(std::move(run));
   }
   if (progress) progress(total, total, "done");
+  result.targets = std::move(gts);
   result.clusterSeconds = secondsSince(t0);
   return result;
 }
@@ -199,7 +181,7 @@ std::string overclusterJson(const OverclusterResult& r) {
     nlohmann::json perClass = nlohmann::json::array();
     for (int c = 0; c < r.classes; ++c) {
       perClass.push_back({{"class", c},
-                          {"name", c < static_cast<int>(r.classNames.size()) ? r.classNames[static_cast<std::size_t>(c)] : std::to_string(c)},
+                          {"name", eval::className(r.classNames, c)},
                           {"iou", run.iou[static_cast<std::size_t>(c)]}});
     }
     nlohmann::json images = nlohmann::json::array();
@@ -245,7 +227,7 @@ std::string overclusterCsv(const OverclusterResult& r) {
   s << "k,matching,class,name,iou\n";
   for (const OverclusterRun& run : r.runs) {
     for (int c = 0; c < r.classes; ++c) {
-      const std::string name = c < static_cast<int>(r.classNames.size()) ? r.classNames[static_cast<std::size_t>(c)] : std::to_string(c);
+      const std::string name = eval::className(r.classNames, c);
       s << run.k << "," << run.matching << "," << c << "," << name << "," << run.iou[static_cast<std::size_t>(c)] << "\n";
     }
     s << run.k << "," << run.matching << ",miou,," << run.miou << "\n";

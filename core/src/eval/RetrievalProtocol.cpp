@@ -9,6 +9,7 @@
 // Data fractions draw a random subset of the memory images per seed (Hummingbird ships fixed file
 // lists for VOC / ADE20K; this uses the seed instead — documented in docs/EVALUATION.md).
 #include "FeatureExtractorImpl.h"
+#include "eval/LabelMaps.h"
 #include "eval/Retrieval.h"
 #include "eval/SegmentationMetrics.h"
 #include "neco/core/Error.h"
@@ -66,21 +67,6 @@ std::pair<at::Tensor, at::Tensor> memoryView(const RgbImage& image, const LabelI
   return {img, mr};
 }
 
-/// PIL's NEAREST resize of a label map to S x S (the source pixel under each output centre).
-at::Tensor pilNearest(const LabelImage& m, int S) {
-  at::Tensor out = at::empty({S, S}, at::kByte);
-  auto* o = out.data_ptr<std::uint8_t>();
-  for (int y = 0; y < S; ++y) {
-    const int sy = std::min(m.height - 1, static_cast<int>((y + 0.5) * m.height / S));
-    for (int x = 0; x < S; ++x) o[y * S + x] = m.at(std::min(m.width - 1, static_cast<int>((x + 0.5) * m.width / S)), sy);
-  }
-  return out;
-}
-
-std::string className(const std::vector<std::string>& names, int c) {
-  return c < static_cast<int>(names.size()) ? names[static_cast<std::size_t>(c)] : std::to_string(c);
-}
-
 }  // namespace
 
 RetrievalResult evaluateRetrieval(const FeatureExtractor& model, const EvaluationData& memory, const EvaluationData& queries,
@@ -123,7 +109,7 @@ RetrievalResult evaluateRetrieval(const FeatureExtractor& model, const Evaluatio
       }
       const PatchFeatures f = model.extract(image, S, /*normalise=*/true);
       queryFeatures.push_back(at::from_blob(const_cast<float*>(f.tokens.data()), {f.patchCount(), f.dim}, at::kFloat).clone());
-      queryMasks.push_back(pilNearest(mask, S));
+      queryMasks.push_back(maskTensor(eval::pilNearest(mask, S, S)));
       result.imageIds.push_back(queries.id(i));
     }
   }
@@ -225,11 +211,15 @@ RetrievalResult evaluateRetrieval(const FeatureExtractor& model, const Evaluatio
     }
     result.runs.push_back(std::move(run));
   }
-  double mean = 0, sq = 0;
-  for (double m : mious) mean += m / static_cast<double>(mious.size());
-  for (double m : mious) sq += (m - mean) * (m - mean) / static_cast<double>(mious.size());
-  result.miou = mean;
-  result.miouStd = std::sqrt(sq);
+  const eval::MeanStd spread = eval::meanAndStd(mious);
+  result.miou = spread.mean;
+  result.miouStd = spread.std;
+  for (const at::Tensor& m : queryMasks) {
+    LabelImage t;
+    t.width = t.height = S;
+    t.labels.assign(m.data_ptr<std::uint8_t>(), m.data_ptr<std::uint8_t>() + m.numel());
+    result.targets.push_back(std::move(t));
+  }
   if (progress) progress(1, 1, "done");
   return result;
 }
@@ -239,7 +229,7 @@ std::string retrievalJson(const RetrievalResult& r) {
   for (const RetrievalRun& run : r.runs) {
     nlohmann::json perClass = nlohmann::json::array();
     for (int c = 0; c < r.classes; ++c) {
-      perClass.push_back({{"class", c}, {"name", className(r.classNames, c)}, {"iou", run.iou[static_cast<std::size_t>(c)]}});
+      perClass.push_back({{"class", c}, {"name", eval::className(r.classNames, c)}, {"iou", run.iou[static_cast<std::size_t>(c)]}});
     }
     runs.push_back({{"seed", run.seed},
                     {"memory_images", run.memoryImages},
@@ -284,7 +274,7 @@ std::string retrievalCsv(const RetrievalResult& r) {
   std::ostringstream s;
   s << "seed,class,name,iou\n";
   for (const RetrievalRun& run : r.runs) {
-    for (int c = 0; c < r.classes; ++c) s << run.seed << "," << c << "," << className(r.classNames, c) << "," << run.iou[static_cast<std::size_t>(c)] << "\n";
+    for (int c = 0; c < r.classes; ++c) s << run.seed << "," << c << "," << eval::className(r.classNames, c) << "," << run.iou[static_cast<std::size_t>(c)] << "\n";
     s << run.seed << ",miou,," << run.miou << "\n";
   }
   return s.str();

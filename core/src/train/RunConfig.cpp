@@ -217,6 +217,16 @@ std::vector<KeySpec> buildKeys() {
       n("checkpoint_every", &N::checkpoint_every, "steps; 0: once per epoch"),
       n("keep_checkpoints", &N::keep_checkpoints),
       n("monitor_every", &N::monitor_every, "steps between held-out loss / agreement; 0: off"),
+      n("eval_every", &N::eval_every, "steps between dense evaluations of the live weights; 0: off"),
+      n("eval_protocol", &N::eval_protocol, "overcluster, nn-retrieval"),
+      n("eval_part", &N::eval_part, "student, teacher"),
+      n("eval_dataset", &N::eval_dataset, "null: the training dataset (demo, voc, ade20k, cityscapes)"),
+      n("eval_data_dir", &N::eval_data_dir, "null: the training data's folder"),
+      n("eval_split", &N::eval_split, "the split evaluated (nn-retrieval's memory: the training split)"),
+      n("eval_limit", &N::eval_limit, "0: every image of the split"),
+      n("eval_input_size", &N::eval_input_size, "0: the global crop size"),
+      n("eval_k", &N::eval_k, "overclustering's K; 0: the class count"),
+      n("eval_seeds", &N::eval_seeds),
       n("max_steps", &N::max_steps, "0: the whole schedule"),
       n("max_consecutive_non_finite", &N::max_consecutive_non_finite),
       n("exact_queue_fill", &N::exact_queue_fill),
@@ -456,6 +466,7 @@ RunConfig demoRunConfig() {
   c.neco.model = "tiny";
   c.neco.checkpoint_every = 50;
   c.neco.monitor_every = 25;
+  c.neco.eval_every = 50;  // overclustering of the 16 validation scenes at 112: about a second each
   return c;
 }
 

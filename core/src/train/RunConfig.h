@@ -97,6 +97,17 @@ struct RunConfig {
     std::int64_t checkpoint_every = 0;  ///< steps; 0 = once per epoch
     int keep_checkpoints = 3;
     std::int64_t monitor_every = 0;  ///< steps between held-out measurements; 0 = off
+    // dense evaluation during training (docs/EVALUATION.md)
+    std::int64_t eval_every = 0;            ///< steps between evaluations; 0 = off
+    std::string eval_protocol = "overcluster";  ///< overcluster, nn-retrieval
+    std::string eval_part = "student";      ///< student, teacher
+    std::string eval_dataset;               ///< empty = the training dataset when it is labelled
+    std::string eval_data_dir;              ///< empty = the training data's folder
+    std::string eval_split = "val";
+    std::int64_t eval_limit = 0;            ///< > 0: the first n images
+    int eval_input_size = 0;                ///< 0 = the global crop size
+    int eval_k = 0;                         ///< overclustering's K; 0 = the class count
+    int eval_seeds = 1;                     ///< k-means seeds (overcluster) or memory seeds (nn-retrieval)
     std::int64_t max_steps = 0;  ///< 0 = the whole schedule
     int max_consecutive_non_finite = 10;
     bool exact_queue_fill = false;

@@ -277,6 +277,42 @@ StepConfig stepFor(const RunConfig& c, const nn::ViTConfig& backbone, int global
   return s;
 }
 
+InTrainingEvaluation evaluationFor(const RunConfig& c, const TrainerConfig& t) {
+  const RunConfig::Neco& n = c.neco;
+  InTrainingEvaluation e;
+  if (n.eval_every < 0) bad(c, "neco.eval_every", "must be >= 0 (0: off)");
+  e.every = n.eval_every;
+  if (e.every == 0) return e;
+  if (n.eval_protocol != "overcluster" && n.eval_protocol != "nn-retrieval") {
+    bad(c, "neco.eval_protocol", "expected overcluster or nn-retrieval (the linear probe is too long to run inside training: "
+                                 "use neco eval --protocol linear on a checkpoint)");
+  }
+  if (n.eval_part != "student" && n.eval_part != "teacher") bad(c, "neco.eval_part", "expected student or teacher");
+  e.protocol = n.eval_protocol;
+  e.part = n.eval_part;
+  e.dataset = n.eval_dataset.empty() ? t.data.dataset : n.eval_dataset;
+  if (e.dataset != "demo" && e.dataset != "voc" && e.dataset != "ade20k" && e.dataset != "cityscapes") {
+    bad(c, n.eval_dataset.empty() ? "neco.eval_every" : "neco.eval_dataset",
+        "evaluation needs labelled data: demo, voc, ade20k or cityscapes (the training data, " + t.data.dataset +
+            ", has no masks; set neco.eval_dataset and neco.eval_data_dir)");
+  }
+  e.root = !n.eval_data_dir.empty() ? std::filesystem::path(n.eval_data_dir) : e.dataset == t.data.dataset ? t.data.root
+                                                                                                             : std::filesystem::path();
+  if (e.dataset != "demo" && e.root.empty()) bad(c, "neco.eval_data_dir", "the " + e.dataset + " folder to evaluate on is required");
+  e.split = n.eval_split;
+  e.memorySplit = e.dataset == "voc" ? "trainaug" : "train";
+  if (n.eval_limit < 0) bad(c, "neco.eval_limit", "must be >= 0 (0: every image)");
+  e.limit = static_cast<std::size_t>(n.eval_limit);
+  if (n.eval_input_size < 0) bad(c, "neco.eval_input_size", "must be >= 0 (0: the global crop size)");
+  e.inputSize = n.eval_input_size > 0 ? n.eval_input_size : t.crops.globalSize;
+  if (e.inputSize < t.backbone.patchSize) bad(c, "neco.eval_input_size", "is below one patch");
+  if (n.eval_k < 0) bad(c, "neco.eval_k", "must be >= 0 (0: the class count)");
+  e.k = n.eval_k;
+  if (n.eval_seeds < 1) bad(c, "neco.eval_seeds", "must be >= 1");
+  e.seeds = n.eval_seeds;
+  return e;
+}
+
 }  // namespace
 
 TrainerConfig toTrainerConfig(const RunConfig& c) {
@@ -309,6 +345,7 @@ TrainerConfig toTrainerConfig(const RunConfig& c) {
   r.keepCheckpoints = c.neco.keep_checkpoints;
   if (c.neco.monitor_every < 0) bad(c, "neco.monitor_every", "must be >= 0 (0: off)");
   r.monitorEvery = c.neco.monitor_every;
+  r.evaluation = evaluationFor(c, r);
   r.seed = c.neco.seed;
 
   if (!c.neco.pretrained_path.empty()) {

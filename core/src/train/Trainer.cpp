@@ -116,6 +116,29 @@ MonitorValues Trainer::runMonitor() {
   return v;
 }
 
+void Trainer::setEvaluator(std::int64_t every, Evaluator evaluate) {
+  evaluateEvery_ = every;
+  evaluator_ = std::move(evaluate);
+}
+
+void Trainer::runEvaluation() {
+  publishSnapshot();  // the evaluator sees exactly the weights after this step
+  const auto snap = snapshot();
+  try {
+    TrainerEvaluation e = evaluator_(*snap);
+    e.step = step_->stepIndex();
+    std::ofstream(runDir_ / "eval.jsonl", std::ios::app)
+        << "{\"step\":" << e.step << ",\"protocol\":\"" << e.protocol << "\",\"part\":\"" << e.part << "\",\"k\":" << e.k
+        << ",\"miou\":" << jsonNumber(e.miou) << ",\"miou_present\":" << jsonNumber(e.miouPresent)
+        << ",\"pixel_accuracy\":" << jsonNumber(e.pixelAccuracy) << ",\"seconds\":" << jsonNumber(e.seconds) << "}\n";
+    spdlog::info("evaluation at step {}: {} of the {} on {}: mIoU {:.2f} (present classes {:.2f}), {:.1f} s", e.step,
+                 e.protocol, e.part, e.data, 100 * e.miou, 100 * e.miouPresent, e.seconds);
+    if (callbacks_.onEvaluation) callbacks_.onEvaluation(e);
+  } catch (const std::exception& ex) {
+    spdlog::warn("evaluation at step {} failed, training goes on: {}", step_->stepIndex(), ex.what());
+  }
+}
+
 std::optional<std::int64_t> Trainer::resumeFromLatest() {
   std::vector<std::string> notes;
   store_.removeTemporaries(&notes);
@@ -240,7 +263,7 @@ fs::path Trainer::saveCheckpoint() {
 
 void Trainer::trimMetrics(std::int64_t fromStep) {
   // A resumed run rewrites the rows of steps it will run again, so the files read like one run.
-  for (const char* name : {"metrics.jsonl", "metrics.csv", "monitor.jsonl"}) {
+  for (const char* name : {"metrics.jsonl", "metrics.csv", "monitor.jsonl", "eval.jsonl"}) {
     const fs::path file = runDir_ / name;
     std::ifstream in(file);
     if (!in) continue;
@@ -253,8 +276,9 @@ void Trainer::trimMetrics(std::int64_t fromStep) {
         if (csv) kept += line + "\n";  // the header
         continue;
       }
-      // metrics rows are numbered by the step run, monitor rows by the steps done before measuring
-      if (std::stoll(field) < fromStep + (file.filename() == "monitor.jsonl" ? 1 : 0)) kept += line + "\n";
+      // metrics rows are numbered by the step run, monitor and eval rows by the steps done before measuring
+      const bool afterSteps = file.filename() == "monitor.jsonl" || file.filename() == "eval.jsonl";
+      if (std::stoll(field) < fromStep + (afterSteps ? 1 : 0)) kept += line + "\n";
     }
     in.close();
     std::ofstream out(file, std::ios::trunc);
@@ -316,6 +340,8 @@ TrainerResult Trainer::run() {
   double averageMs = 0;
   const bool monitoring = monitor_ != nullptr && config_.monitorEvery > 0;
   if (monitoring && first == 0) runMonitor();
+  const bool evaluating = evaluator_ && evaluateEvery_ > 0;
+  if (evaluating && first == 0) runEvaluation();  // the curve's starting point
   publishSnapshot();
   std::optional<LoadedBatch> pending;  // fetched early for an X-ray; the next step uses it
   const auto serveInspection = [&](int images) {
@@ -364,6 +390,7 @@ TrainerResult Trainer::run() {
     appendMetrics(p);
     if (p.stepsDone % snapshotEvery_.load() == 0) publishSnapshot();  // before onStep: views see this step
     if (callbacks_.onStep) callbacks_.onStep(p);
+    if (evaluating && (p.stepsDone % evaluateEvery_ == 0 || p.stepsDone == totalSteps_)) runEvaluation();
     if (p.stepsDone % every == 0 && p.stepsDone < totalSteps_) result.lastCheckpoint = saveCheckpoint();
   }
   result.stepsDone = step_->stepIndex();

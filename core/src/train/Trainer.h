@@ -32,6 +32,14 @@
 
 namespace neco::train {
 
+/// A dense evaluation measured during training (neco.eval_every; TrainingSession supplies the evaluator).
+struct TrainerEvaluation {
+  std::int64_t step = 0;  ///< steps done when measured (0: before the first)
+  std::string protocol, part, data;
+  int k = 0;              ///< overclustering's K
+  double miou = 0, miouPresent = 0, pixelAccuracy = 0, seconds = 0;
+};
+
 struct TrainerProgress {
   StepReport report;
   std::int64_t stepsDone = 0;   ///< report.step + 1
@@ -65,6 +73,7 @@ struct TrainerCallbacks {
   std::function<void(bool paused)> onPauseChanged;
   /// The answer to requestInspection(); `error` non-empty (and the pointer null) when it failed.
   std::function<void(std::shared_ptr<const TrainerInspection>, const std::string& error)> onInspection;
+  std::function<void(const TrainerEvaluation&)> onEvaluation;  ///< each dense evaluation (setEvaluator)
 };
 
 enum class TrainerOutcome { Finished, Stopped };
@@ -112,6 +121,11 @@ class Trainer {
   /// config.monitorEvery steps (and before the first step), into <run>/monitor.jsonl and
   /// TrainerProgress::monitor. Throws what TrainingMonitor's constructor throws.
   void setMonitor(const SampleSource& heldOut);
+  /// Runs `evaluate` on the snapshot of the current weights every `every` steps, after the last step
+  /// and before the first step of a new run, into <run>/eval.jsonl and callbacks.onEvaluation.
+  /// The evaluator fills everything but `step`; what it throws is logged and that measurement skipped.
+  using Evaluator = std::function<TrainerEvaluation(const NetworkSnapshot&)>;
+  void setEvaluator(std::int64_t every, Evaluator evaluate);
   /// Replaces the callbacks (before run()).
   void setCallbacks(TrainerCallbacks callbacks) { callbacks_ = std::move(callbacks); }
 
@@ -128,6 +142,7 @@ class Trainer {
   bool waitWhilePaused(const std::function<void(int images)>& serveInspection);  // false when stop was asked
   void appendMetrics(const TrainerProgress& p);
   MonitorValues runMonitor();
+  void runEvaluation();
   void trimMetrics(std::int64_t fromStep);
 
   TrainerConfig config_;
@@ -136,6 +151,8 @@ class Trainer {
   TrainerCallbacks callbacks_;
   std::unique_ptr<NecoStep> step_;
   std::unique_ptr<TrainingMonitor> monitor_;
+  Evaluator evaluator_;
+  std::int64_t evaluateEvery_ = 0;
   CheckpointStore store_;
   std::string fingerprint_;
   std::int64_t perEpoch_ = 0, totalSteps_ = 0, skippedSamples_ = 0;

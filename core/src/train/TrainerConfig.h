@@ -28,6 +28,17 @@ struct DataSourceConfig {
   int prefetchBatches = 2;       ///< batches built ahead of the step
 };
 
+/// Dense evaluation of the live weights during training (neco.eval_*; TrainingSession runs it).
+struct InTrainingEvaluation {
+  std::int64_t every = 0;  ///< steps; 0 = off
+  std::string protocol = "overcluster", part = "student";
+  std::string dataset;     ///< demo, voc, ade20k, cityscapes
+  std::filesystem::path root;
+  std::string split = "val", memorySplit = "train";
+  std::size_t limit = 0;
+  int inputSize = 0, k = 0, seeds = 1;
+};
+
 struct TrainerConfig {
   DataSourceConfig data;
   nn::ViTConfig backbone = nn::ViTConfig::tiny();
@@ -44,6 +55,7 @@ struct TrainerConfig {
   std::int64_t checkpointEvery = 0;  ///< steps between checkpoints; 0 = once per epoch
   int keepCheckpoints = 3;           ///< committed checkpoints kept (older ones are pruned)
   std::int64_t monitorEvery = 0;     ///< steps between held-out measurements (TrainingMonitor); 0 = off
+  InTrainingEvaluation evaluation;
   std::uint64_t seed = 400;
 };
 

@@ -5,6 +5,7 @@
 
 #include "formats/AtomicFile.h"
 #include "neco/core/Error.h"
+#include "neco/core/Evaluation.h"
 #include "neco/core/Weights.h"
 #include "train/DatasetSource.h"
 #include "train/RunConfig.h"
@@ -16,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -38,6 +40,7 @@ struct TrainingSession::Impl {
   std::unique_ptr<train::Trainer> trainer;
   std::int64_t startStep = 0;
   std::string dataName;
+  std::shared_ptr<const EvaluationData> evalData, evalMemory;  // neco.eval_*: opened once
   int lockFd = -1;  // flock on <run>/.lock: one trainer per run folder
   ~Impl() {
     if (lockFd >= 0) ::close(lockFd);
@@ -120,6 +123,72 @@ void resolvePretrained(const train::RunConfig& c, train::TrainerConfig& t, std::
   }
 }
 
+/// A feature extractor on a copy of one network of `snapshot` (eval mode, no stochastic depth).
+std::shared_ptr<const FeatureExtractor> extractorFrom(const train::NetworkSnapshot& snapshot, nn::ViTConfig config,
+                                                     bool teacher, const fs::path& runDir) {
+  config.dropPathRate = 0.0;
+  auto impl = std::make_unique<FeatureExtractorAccess::Impl>();
+  impl->model = nn::VisionTransformer(config);
+  {
+    at::NoGradGuard noGrad;
+    auto params = impl->model->named_parameters();
+    for (const auto& [name, value] : teacher ? snapshot.teacher : snapshot.student) {
+      if (at::Tensor* target = params.find(name)) target->copy_(value);
+    }
+  }
+  impl->model->eval();
+  impl->weights = std::string(teacher ? "teacher" : "student") + " of " + runDir.string() + " at step " + std::to_string(snapshot.step);
+  return FeatureExtractorAccess::make(std::move(impl));
+}
+
+/// Opens the evaluation data of neco.eval_* (throws what opening a dataset throws, naming it).
+void openEvaluation(const train::InTrainingEvaluation& e, std::shared_ptr<const EvaluationData>& data,
+                    std::shared_ptr<const EvaluationData>& memory) {
+  if (e.dataset == "demo") {
+    data = demoEvaluationData({}, e.split == "train" ? "train" : "val");
+    if (e.protocol == "nn-retrieval") memory = demoEvaluationData({}, "train");
+  } else {
+    data = openEvaluationData(e.dataset, e.root, e.split, e.limit);
+    if (e.protocol == "nn-retrieval") memory = openEvaluationData(e.dataset, e.root, e.memorySplit, 0);
+  }
+}
+
+train::TrainerEvaluation evaluateSnapshot(const train::InTrainingEvaluation& e, const EvaluationData& data,
+                                          const EvaluationData* memory, const train::NetworkSnapshot& snapshot,
+                                          const nn::ViTConfig& backbone, const fs::path& runDir) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto model = extractorFrom(snapshot, backbone, e.part == "teacher", runDir);
+  train::TrainerEvaluation out;
+  out.protocol = e.protocol;
+  out.part = e.part;
+  out.data = data.describe();
+  if (e.protocol == "nn-retrieval") {
+    RetrievalOptions o;
+    o.inputSize = e.inputSize;
+    o.seeds.clear();
+    for (int i = 0; i < e.seeds; ++i) o.seeds.push_back(42 + static_cast<std::uint64_t>(i));
+    const RetrievalResult r = evaluateRetrieval(*model, *memory, data, o);
+    out.miou = r.miou;
+    for (const RetrievalRun& run : r.runs) {
+      out.miouPresent += run.miouPresent / static_cast<double>(r.runs.size());
+      out.pixelAccuracy += run.pixelAccuracy / static_cast<double>(r.runs.size());
+    }
+  } else {
+    OverclusterOptions o;
+    o.inputSize = e.inputSize;
+    o.seeds = e.seeds;
+    if (e.k > 0) o.ks = {e.k};
+    const OverclusterResult r = evaluateOvercluster(*model, data, o);
+    const OverclusterRun& run = r.runs.front();
+    out.k = run.k;
+    out.miou = run.miou;
+    out.miouPresent = run.miouPresent;
+    out.pixelAccuracy = run.pixelAccuracy;
+  }
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return out;
+}
+
 }  // namespace
 
 TrainingSession::TrainingSession(const TrainingRequest& request,
@@ -152,6 +221,16 @@ TrainingSession::TrainingSession(const TrainingRequest& request,
     } catch (const Error& e) {
       s.notes.push_back(std::string("monitor off: ") + e.what());
     }
+  }
+  if (s.trainerConfig.evaluation.every > 0) {
+    const train::InTrainingEvaluation& e = s.trainerConfig.evaluation;
+    openEvaluation(e, s.evalData, s.evalMemory);
+    s.notes.push_back("evaluation: " + e.protocol + " of the " + e.part + " on " + s.evalData->describe() + " at " +
+                      std::to_string(e.inputSize) + " px every " + std::to_string(e.every) + " steps (eval.jsonl)");
+    s.trainer->setEvaluator(e.every, [&s](const train::NetworkSnapshot& snapshot) {
+      return evaluateSnapshot(s.trainerConfig.evaluation, *s.evalData, s.evalMemory.get(), snapshot, s.trainerConfig.backbone,
+                              s.runDir);
+    });
   }
   if (!request.resumeDir.empty()) {
     const auto resumed = s.trainer->resumeFromLatest();
@@ -222,6 +301,35 @@ std::vector<TrainingProgress> readTrainingHistory(const fs::path& runDir) {
   return out;
 }
 
+std::vector<TrainingEvaluation> readEvaluationHistory(const fs::path& runDir) {
+  std::map<std::int64_t, TrainingEvaluation> byStep;
+  std::ifstream in(runDir / "eval.jsonl");
+  std::string line;
+  std::size_t bad = 0;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    const nlohmann::json r = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!r.is_object() || !r.contains("step") || !r["step"].is_number_integer() || !r.contains("miou") || !r["miou"].is_number()) {
+      ++bad;
+      continue;
+    }
+    TrainingEvaluation e;
+    e.step = r["step"].get<std::int64_t>();
+    e.protocol = r.value("protocol", std::string());
+    e.part = r.value("part", std::string());
+    e.k = r.value("k", 0);
+    e.miou = r["miou"].get<double>();
+    e.miouPresent = r.value("miou_present", 0.0);
+    e.pixelAccuracy = r.value("pixel_accuracy", 0.0);
+    e.seconds = r.value("seconds", 0.0);
+    byStep[e.step] = e;  // a resumed run's later row wins
+  }
+  if (bad > 0) spdlog::warn("{}: {} unreadable line(s) skipped", (runDir / "eval.jsonl").string(), bad);
+  std::vector<TrainingEvaluation> out;
+  for (auto& [step, e] : byStep) out.push_back(std::move(e));
+  return out;
+}
+
 TrainingSummary TrainingSession::run(const std::function<void(const TrainingProgress&)>& onProgress) {
   TrainingCallbacks callbacks;
   callbacks.onProgress = onProgress;
@@ -268,6 +376,21 @@ TrainingSummary TrainingSession::run(const TrainingCallbacks& callbacks) {
   inner.onStep = std::move(forward);
   inner.onCheckpoint = callbacks.onCheckpoint;
   inner.onPauseChanged = callbacks.onPauseChanged;
+  if (callbacks.onEvaluation) {
+    inner.onEvaluation = [onEvaluation = callbacks.onEvaluation](const train::TrainerEvaluation& e) {
+      TrainingEvaluation out;
+      out.step = e.step;
+      out.protocol = e.protocol;
+      out.part = e.part;
+      out.data = e.data;
+      out.k = e.k;
+      out.miou = e.miou;
+      out.miouPresent = e.miouPresent;
+      out.pixelAccuracy = e.pixelAccuracy;
+      out.seconds = e.seconds;
+      onEvaluation(out);
+    };
+  }
   if (callbacks.onXRay) {
     inner.onInspection = [&s, onXRay = callbacks.onXRay](std::shared_ptr<const train::TrainerInspection> x,
                                                          const std::string& error) {
@@ -308,21 +431,7 @@ void TrainingSession::setLiveEvery(std::int64_t steps) { impl_->trainer->setSnap
 std::shared_ptr<const FeatureExtractor> TrainingSession::liveExtractor(bool teacher) const {
   const auto snapshot = impl_->trainer->snapshot();
   if (!snapshot) return nullptr;
-  nn::ViTConfig config = impl_->trainerConfig.backbone;
-  config.dropPathRate = 0.0;
-  auto impl = std::make_unique<FeatureExtractor::Impl>();
-  impl->model = nn::VisionTransformer(config);
-  {
-    at::NoGradGuard noGrad;
-    auto params = impl->model->named_parameters();
-    for (const auto& [name, value] : teacher ? snapshot->teacher : snapshot->student) {
-      if (at::Tensor* target = params.find(name)) target->copy_(value);
-    }
-  }
-  impl->model->eval();
-  impl->weights = std::string(teacher ? "teacher" : "student") + " of " + impl_->runDir.string() + " at step " +
-                  std::to_string(snapshot->step);
-  return std::shared_ptr<const FeatureExtractor>(new FeatureExtractor(std::move(impl)));
+  return extractorFrom(*snapshot, impl_->trainerConfig.backbone, teacher, impl_->runDir);
 }
 
 std::string TrainingSession::describe() const {

@@ -160,3 +160,66 @@ NECO_TEST(TrainingSession, historyOfARunFolderReadsItsMetricsAndMonitorRows) {
   }
   NECO_CHECK(std::isfinite(rows[3].heldOutLoss) && rows[3].agreement >= -1 && rows[3].agreement <= 1);
 }
+
+NECO_TEST(TrainingSession, denseEvaluationDuringTrainingIsStreamedLoggedAndResumed) {
+  neco::test::TempFolder tmp("evaluation");
+  const fs::path run = tmp.path / "run";
+  std::vector<neco::TrainingEvaluation> seen;
+  {
+    neco::TrainingRequest r = tinyDemoRequest(run, 4);
+    r.overrides.push_back("neco.eval_every=2");
+    neco::TrainingSession session(r);
+    bool noted = false;
+    for (const std::string& n : session.notes()) noted = noted || n.find("evaluation: overcluster of the student") != std::string::npos;
+    NECO_CHECK(noted);
+    neco::TrainingCallbacks cb;
+    cb.onEvaluation = [&](const neco::TrainingEvaluation& e) { seen.push_back(e); };
+    session.run(cb);
+  }
+  // before the first step, then every 2 steps
+  NECO_REQUIRE(seen.size() == 3u);
+  for (std::size_t i = 0; i < seen.size(); ++i) {
+    NECO_CHECK_EQ(seen[i].step, static_cast<std::int64_t>(2 * i));
+    NECO_CHECK_EQ(seen[i].protocol, std::string("overcluster"));
+    NECO_CHECK_EQ(seen[i].part, std::string("student"));
+    NECO_CHECK_EQ(seen[i].k, 7);  // the demo's class count
+    NECO_CHECK(seen[i].miou > 0 && seen[i].miou < 1 && seen[i].miouPresent >= seen[i].miou);
+    NECO_CHECK(seen[i].data.find("16") != std::string::npos);
+  }
+  NECO_CHECK(seen[0].miou != seen[2].miou);  // the weights moved
+  const std::vector<neco::TrainingEvaluation> logged = neco::readEvaluationHistory(run);
+  NECO_REQUIRE(logged.size() == 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    NECO_CHECK_EQ(logged[i].step, seen[i].step);
+    NECO_CHECK_NEAR(logged[i].miou, seen[i].miou, 1e-9);
+  }
+  // a resume continues the rows; retrieval of the teacher from the command line
+  neco::TrainingRequest resume;
+  resume.resumeDir = run;
+  resume.maxSteps = 6;
+  resume.overrides = {"neco.eval_protocol=nn-retrieval", "neco.eval_part=teacher", "neco.eval_every=2"};
+  {
+    neco::TrainingSession again(resume);
+    neco::TrainingCallbacks cb;
+    cb.onEvaluation = [&](const neco::TrainingEvaluation& e) { seen.push_back(e); };
+    again.run(cb);
+  }
+  NECO_REQUIRE(seen.size() == 4u);  // no new "before" row on a resume
+  NECO_CHECK_EQ(seen[3].step, 6);
+  NECO_CHECK_EQ(seen[3].protocol, std::string("nn-retrieval"));
+  NECO_CHECK_EQ(seen[3].part, std::string("teacher"));
+  NECO_CHECK_EQ(neco::readEvaluationHistory(run).size(), 4u);
+  // bad settings name the key
+  for (const std::string& bad : {std::string("neco.eval_protocol=linear"), std::string("neco.eval_part=both"),
+                                 std::string("neco.eval_seeds=0"), std::string("neco.eval_dataset=coco")}) {
+    neco::TrainingRequest r = tinyDemoRequest(tmp.path / ("bad-" + std::to_string(seen.size())), 2);
+    r.overrides.push_back("neco.eval_every=2");
+    r.overrides.push_back(bad);
+    try {
+      neco::TrainingSession s(r);
+      NECO_CHECK(false);
+    } catch (const neco::InvalidArgumentError& e) {
+      NECO_CHECK(std::string(e.what()).find(bad.substr(0, bad.find('='))) != std::string::npos);
+    }
+  }
+}

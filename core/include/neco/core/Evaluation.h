@@ -1,6 +1,6 @@
 #pragma once
-// Dense evaluation (issue 6, METHOD.md §4), torch-free for the CLI and the studio. This version has
-// the overclustering protocol (§4.2); the linear probe and nearest-neighbour retrieval are to come.
+// Dense evaluation (issue 6, METHOD.md §4), torch-free for the CLI and the studio: overclustering
+// (§4.2), dense nearest-neighbour retrieval (§4.3) and the linear segmentation probe (§4.1).
 //
 // Overclustering: every validation image resized to inputSize² (bilinear, antialiased), backbone
 // patch tokens after the final norm; all tokens standardised per dimension, PCA to 50 dimensions,
@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace neco {
@@ -78,6 +79,9 @@ struct OverclusterResult {
   int classes = 0, ignoreIndex = 255;
   OverclusterOptions options;
   std::vector<OverclusterRun> runs;  ///< one per K
+  /// Each image's ground truth at maskSize² as scored (the reference's two nearest resizes), so views
+  /// and per-image confusion use exactly the pixels the numbers count.
+  std::vector<LabelImage> targets;
   double featureSeconds = 0, clusterSeconds = 0;
   std::int64_t tokens = 0;
 };
@@ -130,6 +134,7 @@ struct RetrievalResult {
   std::vector<std::int64_t> confusion;  ///< first seed, Hungarian-matched, classes x classes
   std::vector<double> imageMiou;        ///< first seed, present-class mIoU per query image
   std::vector<LabelImage> predictions;  ///< first seed, matched, at inputSize²
+  std::vector<LabelImage> targets;      ///< each query's ground truth at inputSize² as scored
 };
 
 /// Builds the memory bank from `memory` (augmented, L2-normalised patch features with soft labels),
@@ -143,6 +148,55 @@ RetrievalResult evaluateRetrieval(const FeatureExtractor& model, const Evaluatio
 std::string retrievalJson(const RetrievalResult& result);
 std::string retrievalCsv(const RetrievalResult& result);
 std::string retrievalMarkdown(const RetrievalResult& result);
+
+// ---- linear segmentation probe (METHOD.md §4.1) ---------------------------------------------------
+
+struct LinearProbeOptions {
+  int inputSize = 448;          ///< images (and training crops) resized to inputSize²
+  int maskSize = 100;           ///< logits and targets for training and the first evaluation
+  int epochs = 25;
+  int decayEpoch = 20;          ///< learning rate x0.1 from this epoch on (StepLR)
+  double learningRate = 0.01, momentum = 0.9, weightDecay = 1e-4;
+  int batchSize = 128;
+  bool augment = true;          ///< joint RandomResizedCrop(scale 0.8-1, ratio 3/4-4/3) + horizontal flip
+  /// Backbone passes per training image. 0: a fresh augmented view every epoch, as the reference (the
+  /// backbone runs epochs x images times); V > 0: V views drawn once, their tokens cached and cycled
+  /// (the backbone runs V x images times; exact when augment is off, where one view is all there is).
+  int cachedViews = 0;
+  int validateEvery = 0;        ///< > 0: validation mIoU (100²) after every n-th epoch, recorded as a curve
+  std::uint64_t seed = 0;
+};
+
+struct LinearProbeResult {
+  std::string model, trainData, valData;
+  std::vector<std::string> imageIds, classNames;  ///< of the validation images
+  int classes = 0, ignoreIndex = 255, inputSize = 0;
+  LinearProbeOptions options;
+  /// at maskSize² (the reference's validation): no matching, the head's classes are the classes
+  double miou = 0, miouPresent = 0, pixelAccuracy = 0;
+  std::vector<double> iou;
+  /// at each validation mask's own size (logits bilinearly upsampled to it)
+  double miouFull = 0, miouFullPresent = 0, pixelAccuracyFull = 0;
+  std::vector<double> iouFull;
+  std::vector<std::int64_t> confusion;  ///< at maskSize², classes x classes (ground truth rows)
+  std::vector<double> imageMiou;        ///< present-class mIoU per validation image at maskSize²
+  std::vector<LabelImage> predictions;  ///< at maskSize²
+  std::vector<LabelImage> targets;      ///< the ground truth at maskSize² as scored
+  std::vector<double> epochLoss;        ///< mean training cross-entropy per epoch
+  std::vector<std::pair<int, double>> validationCurve;  ///< (epoch, mIoU at maskSize²) when validateEvery > 0
+  std::int64_t backbonePasses = 0;      ///< training views the backbone ran on
+  double featureSeconds = 0, trainSeconds = 0, evalSeconds = 0;
+};
+
+/// Trains a 1x1-conv head on the frozen backbone's patch tokens of `train`, then scores `val`.
+/// Throws InvalidArgumentError (bad options, class counts that differ), and what reading the data throws.
+LinearProbeResult evaluateLinearProbe(const FeatureExtractor& model, const EvaluationData& train, const EvaluationData& val,
+                                      const LinearProbeOptions& options,
+                                      const std::function<void(std::size_t, std::size_t, const std::string&)>& progress = {});
+
+std::string linearProbeJson(const LinearProbeResult& result);
+std::string linearProbeCsv(const LinearProbeResult& result);
+std::string linearProbeMarkdown(const LinearProbeResult& result);
 
 /// SHA-256 of a file (lower-case hex), to name the checkpoint an evaluation used. Throws IoError.
 std::string fileSha256(const std::filesystem::path& file);

@@ -68,8 +68,7 @@ class FeatureExtractor {
   PatchFeatures extract(const RgbImage& image, int inputSide, bool normalise = true) const;
 
  private:
-  friend class TrainingSession;        // live extractors of the networks being trained
-  friend struct FeatureExtractorAccess;  // core's evaluation protocols run the network on their own tensors
+  friend struct FeatureExtractorAccess;  // core's evaluation protocols and live training extractors
   struct Impl;
   explicit FeatureExtractor(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

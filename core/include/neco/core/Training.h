@@ -53,6 +53,17 @@ struct TrainingSummary {
   std::filesystem::path lastCheckpoint;
 };
 
+/// A dense evaluation of the live weights during training (neco.eval_every; docs/EVALUATION.md).
+struct TrainingEvaluation {
+  std::int64_t step = 0;  ///< steps done when measured (0: before the first step)
+  std::string protocol;   ///< overcluster, nn-retrieval
+  std::string part;       ///< student, teacher
+  std::string data;       ///< what was evaluated on
+  int k = 0;              ///< overclustering's K
+  double miou = 0;        ///< the reference's mIoU (all classes), in [0, 1]
+  double miouPresent = 0, pixelAccuracy = 0, seconds = 0;
+};
+
 /// Called on the training thread (run()'s caller): keep them short and thread-safe.
 struct TrainingCallbacks {
   std::function<void(const TrainingProgress&)> onProgress;                         ///< after each step
@@ -60,12 +71,16 @@ struct TrainingCallbacks {
   std::function<void(bool paused)> onPauseChanged;  ///< entering / leaving a pause (a snapshot is fresh)
   /// The answer to requestXRay(): the X-ray, or null and the reason it failed.
   std::function<void(std::shared_ptr<const TrainingXRay>, const std::string& error)> onXRay;
+  /// Each dense evaluation (neco.eval_every), the one before the first step of a new run included.
+  std::function<void(const TrainingEvaluation&)> onEvaluation;
 };
 
 /// The per-step rows a run folder already holds (metrics.jsonl, with monitor.jsonl's held-out values
 /// on the rows they followed), in step order: what a resumed run's curves start from. A missing file
 /// gives an empty list; unreadable lines (a crash can cut the last one short) are skipped.
 std::vector<TrainingProgress> readTrainingHistory(const std::filesystem::path& runDir);
+/// The dense evaluations a run folder already holds (eval.jsonl), in step order; the same rules.
+std::vector<TrainingEvaluation> readEvaluationHistory(const std::filesystem::path& runDir);
 
 class TrainingSession {
  public:

@@ -1,8 +1,9 @@
 #pragma once
 // The studio window: the patch canvas in the centre; similarity controls, the soft permutation view,
-// the sorting network diagram, the training panel and the log in docks; menus for files, checkpoints,
-// training, view options and log level. It wires views to the FeatureService and swaps in the model
-// that CheckpointActions loads (or that training produces); it owns no model logic of its own.
+// the sorting network diagram, the training panel, the training X-ray, the segmentation quality
+// panel and the log in docks; menus for files, checkpoints, training, evaluation, view options and
+// log level. It wires views to the FeatureService and swaps in the model that CheckpointActions
+// loads (or that training produces); it owns no model logic of its own.
 
 #include "neco/core/Colormap.h"
 #include "neco/ui/FeatureService.h"
@@ -25,6 +26,7 @@ class LogPanel;
 class PatchCanvas;
 class PermutationView;
 class RecentFiles;
+class SegmentationQualityView;
 class SimilarityControls;
 class TrainingXRayView;
 class SortingNetworkView;
@@ -62,6 +64,10 @@ class MainWindow : public QMainWindow {
   /// The Training dock's panel; its live weights become the active model as they arrive.
   TrainingPanel* trainingPanel() const noexcept { return training_; }
   TrainingXRayView* xrayView() const noexcept { return xray_; }
+  /// The segmentation quality panel; it follows the active model and evaluates on demand.
+  SegmentationQualityView* segmentationQualityView() const noexcept { return quality_; }
+  /// Evaluate ▸ Segmentation Quality: shows the panel's dock, large enough to read.
+  void showSegmentationQuality();
   /// Shows the X-ray dock and asks for an X-ray of the next step (when a run is paused).
   void showXRay();
   /// Train ▸ Train on the Demo: the built-in demo configuration in a new run folder.
@@ -120,8 +126,10 @@ class MainWindow : public QMainWindow {
   SortingNetworkView* network_;
   TrainingPanel* training_;
   TrainingXRayView* xray_;
+  SegmentationQualityView* quality_;
   QDockWidget* permutationDock_ = nullptr;
   QDockWidget* xrayDock_ = nullptr;
+  QDockWidget* qualityDock_ = nullptr;
   QDockWidget* logDock_ = nullptr;
   QDockWidget* networkDock_ = nullptr;
   QDockWidget* trainingDock_ = nullptr;

@@ -68,6 +68,7 @@ class TrainingPanel : public QWidget {
 
   TrainingWorker* worker() const noexcept { return worker_; }
   TrainingCurves* curves() const noexcept { return curves_; }
+  QString evaluationText() const;  ///< the latest in-training evaluation, or a dash
   QListWidget* checkpointList() const noexcept { return checkpoints_; }
   QPushButton* startButton() const noexcept { return start_; }
   QPushButton* pauseButton() const noexcept { return pause_; }
@@ -92,6 +93,7 @@ class TrainingPanel : public QWidget {
   void applyFollow();
   void onStarted(const QString& runDir, const QString& description, const QStringList& notes);
   void onProgress(const TrainingProgress& p);
+  void onEvaluation(const TrainingEvaluation& e);
   void onCheckpoint(const QString& dir, qint64 step);
   void onPausedChanged(bool paused);
   void onLiveModel(ExtractorPtr student, ExtractorPtr teacher, qint64 step);
@@ -128,6 +130,7 @@ class TrainingPanel : public QWidget {
   QLabel* lrLabel_ = nullptr;
   QLabel* speedLabel_ = nullptr;
   QLabel* etaLabel_ = nullptr;
+  QLabel* evalLabel_ = nullptr;
   TrainingCurves* curves_ = nullptr;
   QListWidget* checkpoints_ = nullptr;
 };

@@ -57,6 +57,8 @@ class TrainingWorker : public QObject {
   void started(QString runDir, QString description, QStringList notes);
   /// The rows the run folder already held (a resumed run), right after started().
   void history(QList<neco::TrainingProgress> rows);
+  /// A dense evaluation of the live weights (neco.eval_every), also each one a resumed run already holds.
+  void evaluated(neco::TrainingEvaluation evaluation);
   void progress(neco::TrainingProgress progress);
   void checkpointSaved(QString dir, qint64 step);
   void pausedChanged(bool paused);
@@ -89,5 +91,6 @@ class TrainingWorker : public QObject {
 }  // namespace neco::ui
 
 Q_DECLARE_METATYPE(neco::TrainingProgress)
+Q_DECLARE_METATYPE(neco::TrainingEvaluation)
 Q_DECLARE_METATYPE(neco::ui::ExtractorPtr)
 Q_DECLARE_METATYPE(neco::ui::XRayPtr)
