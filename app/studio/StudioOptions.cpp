@@ -80,8 +80,18 @@ std::optional<StudioOptions> parseStudioOptions(const QStringList& arguments) {
                      "under the state directory); with --screenshot, shoot once the run has finished and the views "
                      "show its weights."),
       QStringLiteral("n"), QStringLiteral("0"));
+  const QCommandLineOption benchUi(
+      QStringLiteral("bench-ui"),
+      QStringLiteral("Measure the speed goals on the real window (cold start to first frame; click to painted heatmap "
+                     "at 518 px on cached features; event-loop latency while the demo trains), print them as JSON "
+                     "and exit (0 whether or not the goals are met)."));
+  const QCommandLineOption benchQuick(QStringLiteral("bench-quick"),
+                                      QStringLiteral("With --bench-ui: fewer clicks and shorter probes."));
+  const QCommandLineOption benchOut(QStringLiteral("bench-out"),
+                                    QStringLiteral("With --bench-ui: also write the JSON to this file."),
+                                    QStringLiteral("file.json"));
   parser.addOptions({image, checkpoint, demoRoot, screenshot, patch, inputSize, opacity, colormap, steepness, network, logLevel,
-                     threads, windowSize, trainSteps});
+                     threads, windowSize, trainSteps, benchUi, benchQuick, benchOut});
   if (!parser.parse(arguments)) {
     fail(parser.errorText());
     return std::nullopt;
@@ -153,6 +163,17 @@ std::optional<StudioOptions> parseStudioOptions(const QStringList& arguments) {
   o.trainSteps = parser.value(trainSteps).toInt(&ok);
   if (!ok || o.trainSteps < 0 || o.trainSteps > 1000000) {
     fail(QStringLiteral("--train-steps must be within 0..1000000, got '%1'").arg(parser.value(trainSteps)));
+    return std::nullopt;
+  }
+  o.benchUi = parser.isSet(benchUi);
+  o.benchQuick = parser.isSet(benchQuick);
+  o.benchOut = parser.value(benchOut);
+  if (!o.benchUi && (o.benchQuick || !o.benchOut.isEmpty())) {
+    fail(QStringLiteral("--bench-quick and --bench-out go with --bench-ui"));
+    return std::nullopt;
+  }
+  if (o.benchUi && (!o.screenshot.isEmpty() || o.trainSteps > 0 || !o.image.isEmpty() || !o.checkpoint.isEmpty())) {
+    fail(QStringLiteral("--bench-ui runs on the demo alone: not with --screenshot, --train-steps, --image or --checkpoint"));
     return std::nullopt;
   }
   if (!parseSize(parser.value(windowSize), o.windowSize)) {

@@ -26,6 +26,9 @@ struct StudioOptions {
   int threads = 0;
   QSize windowSize{1280, 800};
   int trainSteps = 0;             ///< train the built-in demo for this many steps at startup (0: no)
+  bool benchUi = false;           ///< measure the speed goals on the real window, print JSON and exit
+  bool benchQuick = false;        ///< --bench-ui with fewer clicks and shorter probes (tests)
+  QString benchOut;               ///< --bench-ui also writes its JSON here
 };
 
 /// Parses argv; on a bad value prints the reason and returns std::nullopt (the caller exits 2).

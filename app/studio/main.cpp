@@ -1,6 +1,8 @@
-// neco-studio: startup only — logging, OpenGL surface format, the main window, and the
-// --screenshot mode that renders the real window to a PNG (used for docs/ and tests).
+// neco-studio: startup only — logging, OpenGL surface format, the main window, the --screenshot
+// mode that renders the real window to a PNG (used for docs/ and tests) and the --bench-ui mode
+// that measures the speed goals on it (UiBench.h).
 #include "StudioOptions.h"
+#include "UiBench.h"
 
 #include "neco/core/BuildInfo.h"
 #include "neco/core/Colormap.h"
@@ -145,6 +147,7 @@ int main(int argc, char** argv) {
   window.permutationView()->setTeacherSteepness(options->teacherSteepness);
   window.permutationView()->setNetwork(neco::parseSortNetwork(options->network.toStdString()));
   window.resize(options->windowSize);
+  if (options->benchUi) return neco::studio::runUiBench(window, *options);
   if (!options->screenshot.isEmpty()) {
     armScreenshot(window, *options);  // error dialogs stay on: they do not block, and show in the PNG
   } else if (options->patch) {

@@ -6,14 +6,20 @@
 #include "neco/core/Evaluation.h"
 #include "neco/core/ImageIo.h"
 
+#include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace neco {
 namespace {
 
+/// Scenes are rendered on first use and kept (a protocol reads each image once per epoch or view;
+/// rendering costs more than a small model's forward pass). Thread-safe.
 class DemoEvaluationData final : public EvaluationData {
  public:
-  DemoEvaluationData(const DemoDatasetOptions& o, bool train) : options_(o), train_(train) {}
+  DemoEvaluationData(const DemoDatasetOptions& o, bool train)
+      : options_(o), train_(train), scenes_(static_cast<std::size_t>(train ? o.trainCount : o.valCount)) {}
   std::size_t size() const override { return static_cast<std::size_t>(train_ ? options_.trainCount : options_.valCount); }
   RgbImage image(std::size_t i) const override { return scene(i).image; }
   LabelImage mask(std::size_t i) const override { return scene(i).labels; }
@@ -27,9 +33,16 @@ class DemoEvaluationData final : public EvaluationData {
 
  private:
   int index(std::size_t i) const { return (train_ ? 0 : options_.trainCount) + static_cast<int>(i); }  // val follows train
-  DemoScene scene(std::size_t i) const { return renderDemoScene(options_.seed, index(i), options_); }
+  const DemoScene& scene(std::size_t i) const {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    std::optional<DemoScene>& s = scenes_.at(i);
+    if (!s) s = renderDemoScene(options_.seed, index(i), options_);
+    return *s;
+  }
   DemoDatasetOptions options_;
   bool train_ = false;
+  mutable std::mutex mutex_;
+  mutable std::vector<std::optional<DemoScene>> scenes_;
 };
 
 const std::vector<std::string>& vocClassNames() {
