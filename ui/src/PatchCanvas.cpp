@@ -64,8 +64,9 @@ void PatchCanvas::setMarkedPatches(const QList<QPoint>& patches) {
 QRectF PatchCanvas::imageRect() const {
   if (image_.isNull()) return {};
   const double scale = std::min(width() / double(image_.width()), height() / double(image_.height()));
-  const double w = image_.width() * scale, h = image_.height() * scale;
-  return {(width() - w) / 2.0, (height() - h) / 2.0, w, h};
+  // whole pixels, so the cached scaled image is drawn 1:1 and the overlay and grid share its edges
+  const double w = std::max(1.0, std::round(image_.width() * scale)), h = std::max(1.0, std::round(image_.height() * scale));
+  return {std::floor((width() - w) / 2.0), std::floor((height() - h) / 2.0), w, h};
 }
 
 QRectF PatchCanvas::patchRect(QPoint patch) const {
@@ -92,8 +93,15 @@ void PatchCanvas::paintEvent(QPaintEvent*) {
     return;
   }
   const QRectF target = imageRect();
-  painter.setRenderHint(QPainter::SmoothPixmapTransform, true);
-  painter.drawImage(target, image_);
+  // The smooth scaling of the image is the costliest part of a paint: done once per image and size.
+  const qreal dpr = devicePixelRatioF();
+  const QSize device = (target.size() * dpr).toSize();
+  if (scaled_.isNull() || scaledKey_ != image_.cacheKey() || scaled_.size() != device) {
+    scaled_ = QPixmap::fromImage(image_.scaled(device, Qt::IgnoreAspectRatio, Qt::SmoothTransformation));
+    scaled_.setDevicePixelRatio(dpr);
+    scaledKey_ = image_.cacheKey();
+  }
+  painter.drawPixmap(target.topLeft(), scaled_);
   if (!overlay_.isNull() && opacity_ > 0.0) {
     // Nearest-neighbour: one flat colour per patch, exactly as the model sees the grid.
     painter.setRenderHint(QPainter::SmoothPixmapTransform, false);

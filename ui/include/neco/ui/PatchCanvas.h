@@ -4,6 +4,7 @@
 // grids and colour overlays, and it reports clicks in patch coordinates.
 
 #include <QImage>
+#include <QPixmap>
 #include <QList>
 #include <QPoint>
 #include <QRectF>
@@ -70,6 +71,8 @@ class PatchCanvas : public QWidget {
   void drawMarks(QPainter& painter) const;
 
   QImage image_;
+  QPixmap scaled_;        // image_ smoothly scaled to the canvas (device pixels)
+  qint64 scaledKey_ = 0;  // image_.cacheKey() that scaled_ shows
   QImage overlay_;
   int columns_ = 0;
   int rows_ = 0;
