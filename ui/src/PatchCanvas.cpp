@@ -96,12 +96,12 @@ void PatchCanvas::paintEvent(QPaintEvent*) {
   // The smooth scaling of the image is the costliest part of a paint: done once per image and size.
   const qreal dpr = devicePixelRatioF();
   const QSize device = (target.size() * dpr).toSize();
-  if (scaled_.isNull() || scaledKey_ != image_.cacheKey() || scaled_.size() != device) {
+  if (scaled_.isNull() || scaledKey_ != image_.cacheKey() || scaled_.size() != device || scaled_.devicePixelRatio() != dpr) {
     scaled_ = QPixmap::fromImage(image_.scaled(device, Qt::IgnoreAspectRatio, Qt::SmoothTransformation));
     scaled_.setDevicePixelRatio(dpr);
     scaledKey_ = image_.cacheKey();
   }
-  painter.drawPixmap(target.topLeft(), scaled_);
+  painter.drawPixmap(target, scaled_, QRectF(scaled_.rect()));  // 1:1 unless the pixel ratio is fractional
   if (!overlay_.isNull() && opacity_ > 0.0) {
     // Nearest-neighbour: one flat colour per patch, exactly as the model sees the grid.
     painter.setRenderHint(QPainter::SmoothPixmapTransform, false);

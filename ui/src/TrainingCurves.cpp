@@ -257,6 +257,7 @@ void TrainingCurves::paintEvaluationPlot(QPainter& p, const QRect& plot, const A
     lo = std::min(lo, 100 * e.miou);
     hi = std::max(hi, 100 * e.miou);
   }
+  if (lo > hi) lo = 0, hi = 100;  // no finite value yet
   const Axis y{std::max(0.0, std::floor(lo / 5) * 5 - 5), std::min(100.0, std::ceil(hi / 5) * 5 + 5)};
   paintFrameWithTicks(p, plot, y);
   p.save();

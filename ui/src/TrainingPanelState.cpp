@@ -101,14 +101,11 @@ void TrainingPanel::onEvaluation(const TrainingEvaluation& e) {
   curves_->addEvaluation(e);
   const QString what = e.protocol == "overcluster" ? tr("overclustering K=%1").arg(e.k) : QString::fromStdString(e.protocol);
   evalLabel_->setText(tr("mIoU %1 % (%2 of the %3, step %4)")
-                          .arg(100 * e.miou, 0, 'f', 1)
-                          .arg(what, QString::fromStdString(e.part))
-                          .arg(e.step));
+                          .arg(QString::number(100 * e.miou, 'f', 1), what, QString::fromStdString(e.part),
+                               QString::number(e.step)));
   evalLabel_->setToolTip(tr("%1; present-class mIoU %2 %, pixel accuracy %3 %, %4 s")
-                             .arg(QString::fromStdString(e.data))
-                             .arg(100 * e.miouPresent, 0, 'f', 1)
-                             .arg(100 * e.pixelAccuracy, 0, 'f', 1)
-                             .arg(e.seconds, 0, 'f', 1));
+                             .arg(QString::fromStdString(e.data), QString::number(100 * e.miouPresent, 'f', 1),
+                                  QString::number(100 * e.pixelAccuracy, 'f', 1), QString::number(e.seconds, 'f', 1)));
 }
 
 void TrainingPanel::onCheckpoint(const QString& dir, qint64 step) {

@@ -104,8 +104,9 @@ void checkImage(const EvaluationData& data, std::size_t i, const RgbImage& image
 
 class Probe {
  public:
-  Probe(const FeatureExtractor& model, const EvaluationData& train, const LinearProbeOptions& o, int classes, int ignore)
-      : model_(model), train_(train), o_(o), classes_(classes), ignore_(ignore) {}
+  Probe(const FeatureExtractor& model, const EvaluationData& train, const LinearProbeOptions& o, int inputSize, int classes,
+        int ignore)
+      : model_(model), train_(train), o_(o), inputSize_(inputSize), classes_(classes), ignore_(ignore) {}
 
   /// Training view `view` of image i (view 0 without augmentation is the plain resize).
   View trainingView(std::size_t i, int view) const {
@@ -125,7 +126,7 @@ class Probe {
     const LabelImage labels = whole && !flip ? mask : cropLabels(mask, box, flip);
     View v;
     v.tokens = tokenMap(model_.extract(input, o_.inputSize, /*normalise=*/false));
-    v.target = targetTensor(eval::referenceMaskResize(labels, o_.inputSize, o_.maskSize), classes_, ignore_, train_.id(i));
+    v.target = targetTensor(eval::referenceMaskResize(labels, inputSize_, o_.maskSize), classes_, ignore_, train_.id(i));
     return v;
   }
 
@@ -133,6 +134,7 @@ class Probe {
   const FeatureExtractor& model_;
   const EvaluationData& train_;
   const LinearProbeOptions& o_;
+  int inputSize_;  ///< the input side the model really sees (whole patches)
   int classes_, ignore_;
 };
 
@@ -220,7 +222,7 @@ LinearProbeResult evaluateLinearProbe(const FeatureExtractor& model, const Evalu
     targetTensor(mask, C, ignore, val.id(i));  // labels checked once, here
     ValidationImage v;
     v.tokens = tokenMap(model.extract(image, o.inputSize, /*normalise=*/false));
-    v.target = eval::referenceMaskResize(mask, o.inputSize, o.maskSize);
+    v.target = eval::referenceMaskResize(mask, result.inputSize, o.maskSize);
     v.full = std::move(mask);
     validation.push_back(std::move(v));
     result.imageIds.push_back(val.id(i));
@@ -228,8 +230,8 @@ LinearProbeResult evaluateLinearProbe(const FeatureExtractor& model, const Evalu
   const std::int64_t D = validation.front().tokens.size(0);
 
   // training views: cached when the backbone would only repeat itself
-  const Probe probe(model, train, o, C, ignore);
-  const int cached = !o.augment ? 1 : o.cachedViews;
+  const Probe probe(model, train, o, result.inputSize, C, ignore);
+  const int cached = !o.augment ? 1 : std::min(o.cachedViews, o.epochs);  // views beyond the epochs would never be used
   const std::size_t N = train.size();
   std::vector<std::vector<View>> cache(static_cast<std::size_t>(cached));
   for (int v = 0; v < cached; ++v) {
@@ -247,10 +249,12 @@ LinearProbeResult evaluateLinearProbe(const FeatureExtractor& model, const Evalu
   const double bound = 1.0 / std::sqrt(static_cast<double>(D));
   at::Tensor weight = at::empty({C, D, 1, 1}, at::kFloat).uniform_(-bound, bound, gen).set_requires_grad(true);
   at::Tensor bias = at::empty({C}, at::kFloat).uniform_(-bound, bound, gen).set_requires_grad(true);
+  const at::AutoGradMode gradients(true);  // whatever the caller's mode, the head is trained
   torch::optim::SGD sgd({weight, bias}, torch::optim::SGDOptions(o.learningRate).momentum(o.momentum).weight_decay(o.weightDecay));
   double evalSeconds = 0;
   for (int epoch = 0; epoch < o.epochs; ++epoch) {
-    const double lr = epoch >= o.decayEpoch ? o.learningRate * 0.1 : o.learningRate;
+    // torch's StepLR(step_size = decayEpoch, gamma = 0.1): x0.1 every decayEpoch epochs (0: never)
+    const double lr = o.decayEpoch > 0 ? o.learningRate * std::pow(0.1, epoch / o.decayEpoch) : o.learningRate;
     static_cast<torch::optim::SGDOptions&>(sgd.param_groups()[0].options()).lr(lr);
     const at::Tensor order = at::randperm(static_cast<std::int64_t>(N), gen, at::kLong);
     const std::int64_t* idx = order.data_ptr<std::int64_t>();
@@ -284,7 +288,7 @@ LinearProbeResult evaluateLinearProbe(const FeatureExtractor& model, const Evalu
       lossSum += loss.item<double>();
       ++lossBatches;
     }
-    result.epochLoss.push_back(lossBatches > 0 ? lossSum / static_cast<double>(lossBatches) : 0.0);
+    result.epochLoss.push_back(lossBatches > 0 ? lossSum / static_cast<double>(lossBatches) : std::nan(""));
     if (o.validateEvery > 0 && (epoch + 1) % o.validateEvery == 0 && epoch + 1 < o.epochs) {
       const auto tv = Clock::now();
       if (progress) progress(0, 1, "validation, epoch " + std::to_string(epoch + 1));
@@ -338,7 +342,7 @@ std::string linearProbeJson(const LinearProbeResult& r) {
   nlohmann::json curve = nlohmann::json::array();
   for (const auto& [epoch, miou] : r.validationCurve) curve.push_back({{"epoch", epoch}, {"miou", miou}});
   const LinearProbeOptions& o = r.options;
-  const int cached = !o.augment ? 1 : o.cachedViews;
+  const int cached = !o.augment ? 1 : std::min(o.cachedViews, o.epochs);
   const nlohmann::json j = {
       {"protocol", "linear"},
       {"model", r.model},

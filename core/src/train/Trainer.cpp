@@ -6,6 +6,7 @@
 #include "train/BatchLoader.h"
 
 #include <ATen/ATen.h>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -122,13 +123,14 @@ void Trainer::setEvaluator(std::int64_t every, Evaluator evaluate) {
 }
 
 void Trainer::runEvaluation() {
-  publishSnapshot();  // the evaluator sees exactly the weights after this step
-  const auto snap = snapshot();
   try {
-    TrainerEvaluation e = evaluator_(*snap);
+    const auto current = snapshot();
+    if (!current || current->step != step_->stepIndex()) publishSnapshot();  // the weights after this step
+    TrainerEvaluation e = evaluator_(*snapshot());
     e.step = step_->stepIndex();
     std::ofstream(runDir_ / "eval.jsonl", std::ios::app)
-        << "{\"step\":" << e.step << ",\"protocol\":\"" << e.protocol << "\",\"part\":\"" << e.part << "\",\"k\":" << e.k
+        << "{\"step\":" << e.step << ",\"protocol\":\"" << e.protocol << "\",\"part\":\"" << e.part << "\",\"data\":"
+        << nlohmann::json(e.data).dump() << ",\"k\":" << e.k
         << ",\"miou\":" << jsonNumber(e.miou) << ",\"miou_present\":" << jsonNumber(e.miouPresent)
         << ",\"pixel_accuracy\":" << jsonNumber(e.pixelAccuracy) << ",\"seconds\":" << jsonNumber(e.seconds) << "}\n";
     spdlog::info("evaluation at step {}: {} of the {} on {}: mIoU {:.2f} (present classes {:.2f}), {:.1f} s", e.step,

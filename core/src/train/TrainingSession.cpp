@@ -145,11 +145,12 @@ std::shared_ptr<const FeatureExtractor> extractorFrom(const train::NetworkSnapsh
 void openEvaluation(const train::InTrainingEvaluation& e, std::shared_ptr<const EvaluationData>& data,
                     std::shared_ptr<const EvaluationData>& memory) {
   if (e.dataset == "demo") {
-    data = demoEvaluationData({}, e.split == "train" ? "train" : "val");
+    data = demoEvaluationData({}, e.split);  // names a split that is neither train nor val
     if (e.protocol == "nn-retrieval") memory = demoEvaluationData({}, "train");
   } else {
+    // the limit bounds the memory images too: training waits while an evaluation runs
     data = openEvaluationData(e.dataset, e.root, e.split, e.limit);
-    if (e.protocol == "nn-retrieval") memory = openEvaluationData(e.dataset, e.root, e.memorySplit, 0);
+    if (e.protocol == "nn-retrieval") memory = openEvaluationData(e.dataset, e.root, e.memorySplit, e.limit);
   }
 }
 
@@ -317,6 +318,7 @@ std::vector<TrainingEvaluation> readEvaluationHistory(const fs::path& runDir) {
     e.step = r["step"].get<std::int64_t>();
     e.protocol = r.value("protocol", std::string());
     e.part = r.value("part", std::string());
+    e.data = r.value("data", std::string());
     e.k = r.value("k", 0);
     e.miou = r["miou"].get<double>();
     e.miouPresent = r.value("miou_present", 0.0);
