@@ -77,14 +77,18 @@ LabelImage cropLabels(const LabelImage& mask, const train::PixelBox& b, bool fli
   return r;
 }
 
-/// The labels as a long tensor, every value a class or the ignore index (else FormatError naming the image).
-at::Tensor targetTensor(const LabelImage& m, int classes, int ignore, const std::string& id) {
+/// Every label is a class or the ignore index, else FormatError naming the image.
+void checkLabels(const LabelImage& m, int classes, int ignore, const std::string& id) {
   for (std::uint8_t v : m.labels) {
     if (v != ignore && v >= classes) {
       throw FormatError(id, "its mask has label " + std::to_string(v) + ", outside the " + std::to_string(classes) +
                                 " classes and not the ignore index " + std::to_string(ignore));
     }
   }
+}
+
+/// The (already checked) labels as a long tensor, the cross-entropy's target.
+at::Tensor targetTensor(const LabelImage& m) {
   return at::from_blob(const_cast<std::uint8_t*>(m.labels.data()), {m.height, m.width}, at::kByte).to(at::kLong);
 }
 
@@ -113,7 +117,7 @@ class Probe {
     const RgbImage image = train_.image(i);
     const LabelImage mask = train_.mask(i);
     checkImage(train_, i, image, mask);
-    targetTensor(mask, classes_, ignore_, train_.id(i));  // every label checked, not only those the resize keeps
+    checkLabels(mask, classes_, ignore_, train_.id(i));  // every label, not only those the resize keeps
     train::PixelBox box{0, 0, image.width, image.height};
     bool flip = false;
     if (o_.augment) {
@@ -126,7 +130,7 @@ class Probe {
     const LabelImage labels = whole && !flip ? mask : cropLabels(mask, box, flip);
     View v;
     v.tokens = tokenMap(model_.extract(input, o_.inputSize, /*normalise=*/false));
-    v.target = targetTensor(eval::referenceMaskResize(labels, inputSize_, o_.maskSize), classes_, ignore_, train_.id(i));
+    v.target = targetTensor(eval::referenceMaskResize(labels, inputSize_, o_.maskSize));
     return v;
   }
 
@@ -219,7 +223,7 @@ LinearProbeResult evaluateLinearProbe(const FeatureExtractor& model, const Evalu
     const RgbImage image = val.image(i);
     LabelImage mask = val.mask(i);
     checkImage(val, i, image, mask);
-    targetTensor(mask, C, ignore, val.id(i));  // labels checked once, here
+    checkLabels(mask, C, ignore, val.id(i));
     ValidationImage v;
     v.tokens = tokenMap(model.extract(image, o.inputSize, /*normalise=*/false));
     v.target = eval::referenceMaskResize(mask, result.inputSize, o.maskSize);
