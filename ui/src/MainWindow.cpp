@@ -1,34 +1,35 @@
 #include "neco/ui/MainWindow.h"
 
 #include "CheckpointActions.h"
+#include "ScrollingDock.h"
 #include "SlotGuard.h"
-#include "neco/core/BuildInfo.h"
 #include "neco/core/Paths.h"
 #include "neco/core/Similarity.h"
+#include "neco/ui/DatasetBrowser.h"
 #include "neco/ui/DemoBootstrap.h"
+#include "neco/ui/FeatureMapView.h"
 #include "neco/ui/ImageConversion.h"
 #include "neco/ui/LogPanel.h"
+#include "neco/ui/NearFarStrip.h"
 #include "neco/ui/PatchCanvas.h"
 #include "neco/ui/PermutationView.h"
+#include "neco/ui/RecentFiles.h"
 #include "neco/ui/SegmentationQualityView.h"
+#include "neco/ui/ShortcutSheet.h"
 #include "neco/ui/SimilarityControls.h"
 #include "neco/ui/SortingNetworkView.h"
 #include "neco/ui/TrainingPanel.h"
 #include "neco/ui/TrainingWorker.h"
 #include "neco/ui/TrainingXRayView.h"
 
-#include <QActionGroup>
-#include <QApplication>
 #include <QCloseEvent>
 #include <QDir>
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
-#include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
 #include <QTimer>
-#include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QStatusBar>
@@ -38,23 +39,6 @@
 #include <algorithm>
 
 namespace neco::ui {
-namespace {
-
-// A dropped image file, or the first image by name of a dropped folder (VOC-style datasets keep
-// them in JPEGImages/); empty when there is none.
-QString imageToOpen(const QFileInfo& info) {
-  if (info.isFile()) return info.filePath();
-  if (!info.isDir()) return {};
-  for (const QString& sub : {QString(), QStringLiteral("JPEGImages")}) {
-    const QDir dir(QDir(info.filePath()).filePath(sub));
-    const QStringList patterns{QStringLiteral("*.jpg"), QStringLiteral("*.jpeg"), QStringLiteral("*.png")};
-    const QStringList images = dir.entryList(patterns, QDir::Files, QDir::Name);
-    if (!images.isEmpty()) return dir.filePath(images.front());
-  }
-  return {};
-}
-
-}  // namespace
 
 MainWindow::MainWindow(std::shared_ptr<const FeatureExtractor> extractor, QWidget* parent)
     : QMainWindow(parent),
@@ -67,6 +51,8 @@ MainWindow::MainWindow(std::shared_ptr<const FeatureExtractor> extractor, QWidge
       training_(new TrainingPanel(this)),
       xray_(new TrainingXRayView(this)),
       quality_(new SegmentationQualityView(this)),
+      browser_(new DatasetBrowser(this)),
+      recentDatasets_(new RecentFiles(tr("Recent &Datasets"), QStringLiteral("recentDatasets"), 8, this)),
       demo_(new DemoBootstrap(this)),
       checkpoints_(new CheckpointActions(this, service_->extractor())),
       status_(new QLabel(this)),
@@ -87,6 +73,7 @@ MainWindow::MainWindow(std::shared_ptr<const FeatureExtractor> extractor, QWidge
   quality_->setModel(service_->extractor(), checkpoints_->name());
   buildDocks();
   buildMenus();
+  shortcuts_ = new ShortcutSheet(this);
   connectPermutationViews();
 
   connect(service_, &FeatureService::imageLoaded, this, &MainWindow::onImageLoaded);
@@ -120,7 +107,12 @@ MainWindow::MainWindow(std::shared_ptr<const FeatureExtractor> extractor, QWidge
   connect(controls_, &SimilarityControls::inputSizeChanged, this, [this](int) { requestFeatures(); });
   connect(demo_, &DemoBootstrap::ready, this, [this](const QString& root, const QStringList& images) {
     if (images.isEmpty()) return showError(tr("Demo dataset"), tr("%1 holds no images").arg(root));
+    browser_->setImages(images, tr("Demo scenes"));
     openImage(images.front());
+  });
+  connect(browser_, &DatasetBrowser::imageActivated, this, &MainWindow::openImage);
+  connect(recentDatasets_, &RecentFiles::openRequested, this, [this](const QString& dir) {
+    guardSlot("open recent dataset", [&] { openFolder(dir); });
   });
   connect(demo_, &DemoBootstrap::failed, this,
           [this](const QString& root, const QString& message) { showError(tr("Demo dataset"), message); });
@@ -135,18 +127,22 @@ MainWindow::~MainWindow() {
 }
 
 void MainWindow::buildDocks() {
+  browserDock_ = new QDockWidget(tr("Dataset"), this);
+  browserDock_->setObjectName(QStringLiteral("datasetDock"));
+  browserDock_->setWidget(browser_);
+  addDockWidget(Qt::LeftDockWidgetArea, browserDock_);
   auto* modelDock = new QDockWidget(tr("Model"), this);
   modelDock->setObjectName(QStringLiteral("modelDock"));
   modelDock->setWidget(modelLabel_);
   addDockWidget(Qt::RightDockWidgetArea, modelDock);
   auto* controlsDock = new QDockWidget(tr("Similarity"), this);
   controlsDock->setObjectName(QStringLiteral("similarityDock"));
-  controlsDock->setWidget(controls_);
+  controlsDock->setWidget(scrolling(controls_));
   addDockWidget(Qt::RightDockWidgetArea, controlsDock);
   permutationDock_ = new QDockWidget(tr("Permutation"), this);
   permutationDock_->setObjectName(QStringLiteral("permutationDock"));
   permutationDock_->setWidget(permutation_);
-  addDockWidget(Qt::LeftDockWidgetArea, permutationDock_);
+  splitDockWidget(browserDock_, permutationDock_, Qt::Horizontal);
   logDock_ = new QDockWidget(tr("Log"), this);
   logDock_->setObjectName(QStringLiteral("logDock"));
   logDock_->setWidget(log_);
@@ -157,19 +153,20 @@ void MainWindow::buildDocks() {
   splitDockWidget(logDock_, networkDock_, Qt::Horizontal);
   trainingDock_ = new QDockWidget(tr("Training"), this);
   trainingDock_->setObjectName(QStringLiteral("trainingDock"));
-  trainingDock_->setWidget(training_);
+  trainingDock_->setWidget(scrolling(training_));
   addDockWidget(Qt::RightDockWidgetArea, trainingDock_);
   xrayDock_ = new QDockWidget(tr("Training X-ray"), this);
   xrayDock_->setObjectName(QStringLiteral("trainingXRayDock"));
-  xrayDock_->setWidget(xray_);
+  xrayDock_->setWidget(scrolling(xray_));
   addDockWidget(Qt::BottomDockWidgetArea, xrayDock_);
   tabifyDockWidget(logDock_, xrayDock_);
   qualityDock_ = new QDockWidget(tr("Segmentation quality"), this);
   qualityDock_->setObjectName(QStringLiteral("segmentationQualityDock"));
-  qualityDock_->setWidget(quality_);
+  qualityDock_->setWidget(scrolling(quality_));
   addDockWidget(Qt::BottomDockWidgetArea, qualityDock_);
   tabifyDockWidget(logDock_, qualityDock_);
-  logDock_->raise();
+  buildFeatureDocks();
+  nearFarDock_->raise();
   connect(xray_, &TrainingXRayView::xrayRequested, this, [this] {
     guardSlot("X-ray", [this] {
       xray_->showMessage(tr("Taking an X-ray of the next step…"));
@@ -253,7 +250,8 @@ void MainWindow::showEvent(QShowEvent* event) {
   docksSized_ = true;
   // In proportion to the window the user (or --window-size) chose: the matrices need width, the
   // 49-wire network needs height; the image view keeps the rest.
-  resizeDocks({permutationDock_}, {std::max(360, width() * 7 / 20)}, Qt::Horizontal);
+  resizeDocks({browserDock_, permutationDock_}, {std::max(170, width() / 9), std::max(360, width() * 3 / 10)},
+              Qt::Horizontal);
   resizeDocks({logDock_}, {std::max(180, height() * 2 / 5)}, Qt::Vertical);
   resizeDocks({logDock_, networkDock_}, {width() / 4, width() * 3 / 4}, Qt::Horizontal);
 }
@@ -269,71 +267,10 @@ void MainWindow::connectPermutationViews() {
   permutation_->setColormap(controls_->colormap());
 }
 
-void MainWindow::buildMenus() {
-  QMenu* file = menuBar()->addMenu(tr("&File"));
-  file->addAction(tr("&Open Image…"), QKeySequence::Open, this, [this] {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Open image"), QFileInfo(path_).absolutePath(),
-                                                      tr("Images (*.jpg *.jpeg *.png);;All files (*)"));
-    if (!path.isEmpty()) openImage(path);
-  });
-  file->addAction(tr("Open &Demo Dataset"), this, [this] { openDemo(demoRoot_); });
-  file->addSeparator();
-  checkpoints_->addTo(file);
-  file->addSeparator();
-  file->addAction(tr("&Quit"), QKeySequence::Quit, qApp, &QApplication::quit);
-
-  QMenu* train = menuBar()->addMenu(tr("&Train"));
-  QAction* demo = train->addAction(tr("Train on the &Demo"), this,
-                                   [this] { guardSlot("Train on the Demo", [this] { trainDemo(); }); });
-  demo->setObjectName(QStringLiteral("trainDemoAction"));
-  demo->setToolTip(
-      tr("Train the built-in tiny ViT on the demo scenes in a new run folder; the views follow its weights"));
-  train->addAction(trainingDock_->toggleViewAction());
-  QAction* xray = train->addAction(tr("&X-ray the Next Step"), this, [this] { guardSlot("X-ray", [this] { showXRay(); }); });
-  xray->setObjectName(QStringLiteral("xrayAction"));
-  xray->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_X));
-  xray->setToolTip(tr("Show what the loss sees in the step about to run: crops, RoI grids, references, matrices"));
-
-  QMenu* evaluate = menuBar()->addMenu(tr("&Evaluate"));
-  QAction* quality = evaluate->addAction(tr("Segmentation &Quality…"), this, [this] {
-    guardSlot("Segmentation Quality", [this] { showSegmentationQuality(); });
-  });
-  quality->setObjectName(QStringLiteral("segmentationQualityAction"));
-  quality->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
-  quality->setToolTip(
-      tr("Score the current model on a labelled dataset: overlays, per-image and per-class IoU, "
-         "the confusion matrix"));
-  evaluate->addAction(qualityDock_->toggleViewAction());
-
-  QMenu* view = menuBar()->addMenu(tr("&View"));
-  QAction* grid = view->addAction(tr("Patch &Grid"));
-  grid->setCheckable(true);
-  grid->setChecked(controls_->gridVisible());
-  grid->setShortcut(QKeySequence(Qt::Key_G));
-  connect(grid, &QAction::toggled, controls_, &SimilarityControls::setGridVisible);
-  connect(controls_, &SimilarityControls::gridVisibleChanged, grid, &QAction::setChecked);
-  view->addSeparator();
-  for (QDockWidget* dock : findChildren<QDockWidget*>(QString(), Qt::FindDirectChildrenOnly))
-    view->addAction(dock->toggleViewAction());
-
-  QMenu* help = menuBar()->addMenu(tr("&Help"));
-  help->addAction(tr("&About NeCo Studio"), this, [this] {
-    const BuildInfo b = buildInfo();
-    const ModelDescription& m = model_;
-    QMessageBox::about(this, tr("About NeCo Studio"),
-                       tr("<b>NeCo Studio %1</b><br>LibTorch %2, %3 threads<br>CUDA: %4<br>"
-                          "Model: %5 (%6 parameters, weights %7)")
-                           .arg(QString::fromStdString(b.version), QString::fromStdString(b.torchVersion))
-                           .arg(b.intraOpThreads)
-                           .arg(b.cudaAvailable ? tr("available") : QString::fromStdString(b.cudaReason))
-                           .arg(QString::fromStdString(m.name))
-                           .arg(m.parameterCount)
-                           .arg(QString::fromStdString(m.weights)));
-  });
-}
-
 void MainWindow::openImage(const QString& path) {
   spdlog::info("opening {}", path.toStdString());
+  if (pendingJump_ && pendingJump_->first != path) pendingJump_.reset();
+  browser_->setCurrentPath(path);  // ←/→ continue from here even when this one cannot be read
   latestRequest_ = service_->requestFile(path, controls_->inputSize());
   openingPath_ = path;
   extracting_ = true;
@@ -343,6 +280,34 @@ void MainWindow::openImage(const QString& path) {
 void MainWindow::openDemo(const QString& demoRoot) {
   demoRoot_ = demoRoot;
   demo_->start(demoRoot);
+}
+
+int MainWindow::openFolder(const QString& folder) {
+  QStringList images = DatasetBrowser::imagesIn(folder);
+  browserDock_->show();
+  browserDock_->raise();
+  if (images.isEmpty()) {  // the current listing stays
+    showError(tr("Open folder"), tr("%1 holds no images (.jpg, .jpeg, .png; label folders such as "
+                                    "SegmentationClass are skipped)").arg(QDir::toNativeSeparators(folder)));
+    return 0;
+  }
+  const int count = browser_->setFolder(folder, std::move(images));
+  spdlog::info("{}: {} images", folder.toStdString(), count);
+  recentDatasets_->add(folder);
+  openImage(browser_->images().front());
+  return count;
+}
+
+bool MainWindow::nextImage() {
+  if (browser_->next()) return true;
+  status_->setText(browser_->count() == 0 ? tr("No dataset listed: File ▸ Open Folder…") : tr("Last image of the list"));
+  return false;
+}
+
+bool MainWindow::previousImage() {
+  if (browser_->previous()) return true;
+  status_->setText(browser_->count() == 0 ? tr("No dataset listed: File ▸ Open Folder…") : tr("First image of the list"));
+  return false;
 }
 
 void MainWindow::openCheckpoint(const QString& path) {
@@ -370,6 +335,7 @@ void MainWindow::setInteractive(bool interactive) {
 
 void MainWindow::onModelChanged(std::shared_ptr<const FeatureExtractor> model) {
   service_->setExtractor(model);
+  dropPatchBank();
   quality_->setModel(model, checkpoints_->name());  // evaluated on demand, never per training step
   model_ = model->describe();
   modelLabel_->setText(checkpoints_->summary());
@@ -387,6 +353,7 @@ void MainWindow::selectPatch(QPoint patch) {
   query_ = patch;
   canvas_->setSelectedPatch(patch);
   updateHeatmap();
+  updateNearFar();
 }
 
 void MainWindow::requestFeatures() {
@@ -406,7 +373,12 @@ void MainWindow::onImageLoaded(quint64 id, const QString& path, const QImage& im
   similarity_.clear();
   query_.reset();
   canvas_->setImage(image);
+  featureMaps_->setImage(image);
+  nearFar_->clearQuery();
   permutation_->setSource(nullptr, std::nullopt);
+  // An image from elsewhere (File ▸ Open Image, a dropped file) lists its own folder.
+  if (!browser_->setCurrentPath(path) && browser_->setFolder(QFileInfo(path).absolutePath()) > 0)
+    browser_->setCurrentPath(path);
   setWindowTitle(tr("NeCo Studio — %1").arg(QFileInfo(path).fileName()));
   updateStatus();
 }
@@ -417,11 +389,18 @@ void MainWindow::onFeaturesReady(quint64 id, const FeaturesPtr& features, double
   extractMs_ = milliseconds;
   extracting_ = false;
   canvas_->setGrid(features->gridW, features->gridH);
+  featureMaps_->setFeatures(features);
+  if (pendingJump_ && QFileInfo(pendingJump_->first) == QFileInfo(path_)) {
+    query_ = pendingJump_->second;
+    canvas_->setSelectedPatch(query_);
+    pendingJump_.reset();
+  }
   if (query_ && (query_->x() >= features->gridW || query_->y() >= features->gridH)) {
     query_.reset();
     canvas_->setSelectedPatch(std::nullopt);
   }
   updateHeatmap();
+  updateNearFar();
   updateStatus();
   Q_EMIT featuresUpdated();
 }
@@ -495,23 +474,26 @@ void MainWindow::dropEvent(QDropEvent* event) {
 }
 
 void MainWindow::dropUrls(QDropEvent* event) {
-  // A checkpoint file or Hugging Face folder loads a model; an image or a dataset folder opens an image.
-  QString checkpoint, image;
+  // A checkpoint file or Hugging Face folder loads a model; an image opens it, a folder lists it.
+  QString checkpoint, image, folder;
   for (const QUrl& url : event->mimeData()->urls()) {
     if (!url.isLocalFile()) continue;
     const QFileInfo info(url.toLocalFile());
     if (CheckpointActions::isCheckpoint(info)) {
       if (checkpoint.isEmpty()) checkpoint = info.filePath();
-    } else if (image.isEmpty()) {
-      image = imageToOpen(info);
+    } else if (info.isDir()) {
+      if (folder.isEmpty()) folder = info.filePath();
+    } else if (image.isEmpty() && info.isFile()) {
+      image = info.filePath();
     }
   }
-  if (checkpoint.isEmpty() && image.isEmpty())
+  if (checkpoint.isEmpty() && image.isEmpty() && folder.isEmpty())
     return showError(tr("Drop"), tr("Nothing to open: drop an image, a folder of images, a checkpoint "
                                     "(.pth .pt .ckpt .bin .safetensors) or a Hugging Face model folder."));
   event->acceptProposedAction();
   if (!checkpoint.isEmpty()) openCheckpoint(checkpoint);
   if (!image.isEmpty()) openImage(image);
+  else if (!folder.isEmpty()) openFolder(folder);
 }
 
 }  // namespace neco::ui

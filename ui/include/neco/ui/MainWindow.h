@@ -21,12 +21,17 @@ class QLabel;
 namespace neco::ui {
 
 class CheckpointActions;
+class DatasetBrowser;
 class DemoBootstrap;
+class FeatureMapView;
+class NearFarStrip;
+class PatchBankBuilder;
 class LogPanel;
 class PatchCanvas;
 class PermutationView;
 class RecentFiles;
 class SegmentationQualityView;
+class ShortcutSheet;
 class SimilarityControls;
 class TrainingXRayView;
 class SortingNetworkView;
@@ -40,8 +45,31 @@ class MainWindow : public QMainWindow {
 
   /// Opens an image file (decoded and validated off the UI thread). Errors show in a dialog and the log.
   void openImage(const QString& path);
-  /// Generates the demo dataset on first use and opens its first image.
+  /// Generates the demo dataset on first use, lists its scenes in the Dataset browser and opens
+  /// the first one.
   void openDemo(const QString& demoRoot);
+  /// Lists every image under `folder` in the Dataset browser (remembered in File ▸ Recent
+  /// Datasets) and opens the first. Returns the number listed; a folder without images is
+  /// reported (dialog and log) and leaves the current image open.
+  int openFolder(const QString& folder);
+  /// Image ▸ Next / Previous (→ F / ← D): the neighbour in the Dataset browser. False at either
+  /// end of the list (the status bar says so) or when nothing is listed.
+  bool nextImage();
+  bool previousImage();
+  DatasetBrowser* datasetBrowser() const noexcept { return browser_; }
+  RecentFiles* recentDatasets() const noexcept { return recentDatasets_; }
+  /// The Feature maps dock (PCA-RGB / k-means of the current image's patch features).
+  FeatureMapView* featureMapView() const noexcept { return featureMaps_; }
+  /// The Near / far dock: the ranked nearest and farthest patches of the query, in the image or
+  /// across the dataset's patch bank.
+  NearFarStrip* nearFarStrip() const noexcept { return nearFar_; }
+  PatchBankBuilder* patchBankBuilder() const noexcept { return bankBuilder_; }
+  /// Image ▸ Build Patch Bank: extracts every listed image with the current model (worker thread,
+  /// progress in the status bar). A model change drops the bank (its features would be stale).
+  void buildPatchBank();
+  /// Help ▸ Keyboard Shortcuts (? or F1): the sheet of every shortcut, read from the menus.
+  void toggleShortcutSheet();
+  ShortcutSheet* shortcutSheet() const noexcept { return shortcuts_; }
   /// Pins the similarity query to patch (column, row); the heatmap follows when features are ready.
   void selectPatch(QPoint patch);
   /// Loads a checkpoint file or Hugging Face folder off the UI thread (newer requests supersede
@@ -117,6 +145,10 @@ class MainWindow : public QMainWindow {
   void showError(const QString& title, const QString& message);
   void onModelChanged(std::shared_ptr<const FeatureExtractor> model);
   void dropUrls(QDropEvent* event);
+  void buildFeatureDocks();  // MainWindowViews.cpp: feature maps, near/far strip, patch bank
+  void updateNearFar();
+  void dropPatchBank();
+  void jumpTo(const QString& path, QPoint patch);
 
   FeatureService* service_;
   PatchCanvas* canvas_;
@@ -127,6 +159,17 @@ class MainWindow : public QMainWindow {
   TrainingPanel* training_;
   TrainingXRayView* xray_;
   SegmentationQualityView* quality_;
+  DatasetBrowser* browser_;
+  RecentFiles* recentDatasets_;
+  ShortcutSheet* shortcuts_;
+  QDockWidget* browserDock_ = nullptr;
+  FeatureMapView* featureMaps_ = nullptr;
+  NearFarStrip* nearFar_ = nullptr;
+  PatchBankBuilder* bankBuilder_ = nullptr;
+  QDockWidget* featureMapsDock_ = nullptr;
+  QDockWidget* nearFarDock_ = nullptr;
+  std::optional<std::pair<QString, QPoint>> pendingJump_;
+  bool hasBank_ = false;  // a near/far click into another image
   QDockWidget* permutationDock_ = nullptr;
   QDockWidget* xrayDock_ = nullptr;
   QDockWidget* qualityDock_ = nullptr;

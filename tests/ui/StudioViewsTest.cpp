@@ -1,0 +1,137 @@
+// The feature views inside the real window, headless: a pinned patch drives the Near / far strip,
+// clicking one of its thumbnails selects that patch (in this image, or across the patch bank in
+// another image, which the window then opens), the Feature maps dock follows the current features,
+// and a model change drops the bank that was built on the old one.
+#include "neco/core/FeatureExtractor.h"
+#include "neco/core/Log.h"
+#include "neco/core/PatchBank.h"
+#include "neco/ui/DatasetBrowser.h"
+#include "neco/ui/FeatureMapView.h"
+#include "neco/ui/MainWindow.h"
+#include "neco/ui/NearFarStrip.h"
+#include "neco/ui/PatchBankBuilder.h"
+#include "neco/ui/PatchCanvas.h"
+
+#include <QComboBox>
+#include <QFileInfo>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+using neco::ui::MainWindow;
+
+class StudioViewsTest : public QObject {
+  Q_OBJECT
+
+ private:
+  QTemporaryDir tmp_;
+  QString demoRoot_;
+  std::shared_ptr<const neco::FeatureExtractor> extractor_;
+
+  void openDemoAndWait(MainWindow& w) {
+    w.openDemo(demoRoot_);
+    QTRY_VERIFY_WITH_TIMEOUT(w.currentPath().startsWith(demoRoot_) && w.currentFeatures() != nullptr, 120000);
+  }
+  static QPoint patchOf(MainWindow& w) { return w.canvas()->selectedPatch().value_or(QPoint(-1, -1)); }
+
+ private Q_SLOTS:
+  void initTestCase() {
+    QVERIFY(tmp_.isValid());
+    demoRoot_ = tmp_.filePath(QStringLiteral("demo"));
+    neco::LogOptions log;
+    log.file = false;
+    neco::configureLogging(log);
+    extractor_ = neco::FeatureExtractor::createDemo(0);
+  }
+
+  void clickingAPatchRanksItsNeighboursAndAThumbnailJumpsThere() {
+    MainWindow w(extractor_);
+    w.setInteractive(false);
+    w.resize(1600, 1000);
+    w.show();
+    openDemoAndWait(w);
+    neco::ui::NearFarStrip* strip = w.nearFarStrip();
+    QSignalSpy shown(strip, &neco::ui::NearFarStrip::rankingShown);
+    const QPoint query(3, 4);
+    QTest::mouseClick(w.canvas(), Qt::LeftButton, Qt::NoModifier, w.canvas()->patchRect(query).center().toPoint());
+    QTRY_VERIFY_WITH_TIMEOUT(!strip->nearest().empty(), 20000);
+    QCOMPARE(int(strip->nearest().size()), strip->k());
+    // Within the image: every entry is from this image, the query itself is left out, and the
+    // scores are the heatmap's values at those patches.
+    const int gridW = w.currentFeatures()->gridW;
+    for (const auto& e : strip->nearest()) {
+      QCOMPARE(e.path, w.currentPath());
+      QVERIFY(e.patch != query);
+      QVERIFY(std::abs(e.score - w.similarity()[std::size_t(e.patch.y() * gridW + e.patch.x())]) < 1e-4f);
+    }
+    QVERIFY(strip->nearest().front().score >= strip->nearest().back().score);
+    QVERIFY(strip->farthest().front().score <= strip->nearest().back().score);
+    // Clicking the farthest patch's thumbnail pins it.
+    const QPoint far = strip->farthest().front().patch;
+    QWidget* tile = strip->tile(false, 0);
+    QVERIFY(tile);
+    QTest::mouseClick(tile, Qt::LeftButton, Qt::NoModifier, tile->rect().center());
+    QTRY_COMPARE(patchOf(w), far);
+    QTRY_VERIFY(!w.similarity().empty());
+  }
+
+  void thePatchBankRanksAcrossTheDatasetAndOpensTheMatchingImage() {
+    MainWindow w(extractor_);
+    w.setInteractive(false);
+    w.resize(1600, 1000);
+    w.show();
+    openDemoAndWait(w);
+    QSignalSpy built(w.patchBankBuilder(), &neco::ui::PatchBankBuilder::finished);
+    w.buildPatchBank();
+    QVERIFY(built.wait(300000));
+    const auto bank = built.takeFirst().at(0).value<neco::ui::PatchBankPtr>();
+    QVERIFY(bank);
+    QCOMPARE(bank->imageCount(), w.datasetBrowser()->count());
+    neco::ui::NearFarStrip* strip = w.nearFarStrip();
+    QCOMPARE(strip->scope(), neco::ui::NearFarScope::Bank);
+    w.selectPatch(QPoint(5, 5));
+    QTRY_VERIFY_WITH_TIMEOUT(!strip->nearest().empty(), 20000);
+    // The best match in another image: clicking it opens that image with the patch pinned.
+    auto other = std::find_if(strip->nearest().begin(), strip->nearest().end(),
+                              [&](const auto& e) { return e.path != w.currentPath(); });
+    QVERIFY2(other != strip->nearest().end(), "no match outside the query image among the nearest");
+    const auto target = *other;
+    QWidget* tile = strip->tile(true, int(other - strip->nearest().begin()));
+    QTest::mouseClick(tile, Qt::LeftButton, Qt::NoModifier, tile->rect().center());
+    QTRY_COMPARE_WITH_TIMEOUT(w.currentPath(), target.path, 60000);
+    QTRY_COMPARE_WITH_TIMEOUT(patchOf(w), target.patch, 60000);
+    QTRY_VERIFY_WITH_TIMEOUT(w.currentFeatures() != nullptr && !w.similarity().empty(), 60000);
+    QCOMPARE(w.datasetBrowser()->currentPath(), target.path);
+    // The query patch compared with itself in the bank: the bank's score is the heatmap's 1.
+    const int gridW = w.currentFeatures()->gridW;
+    QVERIFY(std::abs(w.similarity()[std::size_t(target.patch.y() * gridW + target.patch.x())] - 1.f) < 1e-4f);
+    // A new model makes the bank stale: it is dropped and the strip ranks within the image again.
+    w.openCheckpoint(QStringLiteral("/nonexistent/model.safetensors"));  // fails: the model stays
+    QTRY_VERIFY_WITH_TIMEOUT(!w.checkpointLoading(), 60000);
+    QCOMPARE(strip->scope(), neco::ui::NearFarScope::Bank);
+    w.useDemoModel();
+    QTRY_COMPARE_WITH_TIMEOUT(strip->scope(), neco::ui::NearFarScope::Image, 60000);
+  }
+
+  void featureMapsFollowTheCurrentImage() {
+    MainWindow w(extractor_);
+    w.setInteractive(false);
+    w.resize(1600, 1000);
+    w.show();
+    neco::ui::FeatureMapView* maps = w.featureMapView();
+    QSignalSpy updated(maps, &neco::ui::FeatureMapView::mapUpdated);
+    openDemoAndWait(w);
+    QTRY_VERIFY_WITH_TIMEOUT(!maps->overlay().isNull(), 60000);
+    const auto f = w.currentFeatures();
+    QCOMPARE(maps->overlay().width(), f->gridW);
+    QCOMPARE(maps->overlay().height(), f->gridH);
+    QCOMPARE(maps->canvas()->image().size(), w.canvas()->image().size());
+    const QImage first = maps->overlay();
+    QVERIFY(w.nextImage());
+    QTRY_VERIFY_WITH_TIMEOUT(w.currentFeatures() != f && w.currentFeatures() != nullptr, 60000);
+    QTRY_VERIFY_WITH_TIMEOUT(!maps->overlay().isNull() && maps->overlay() != first, 60000);
+  }
+};
+
+QTEST_MAIN(StudioViewsTest)
+#include "StudioViewsTest.moc"
