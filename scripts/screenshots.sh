@@ -17,7 +17,15 @@ shot() {  # name, then studio arguments
     --screenshot "docs/images/$name.png" "$@"
   echo "docs/images/$name.png"
 }
-shot studio-similarity --patch 6,8
+shot studio-similarity --patch 6,8 --window-size 1400x900
+# The Near / far strip ranking the query's patches across the demo's patch bank.
+shot studio-near-far --patch 6,8 --patch-bank --show near-far --window-size 1600x1000
+# PCA-RGB of the patch features beside the similarity view, the dataset browser on the left.
+shot studio-feature-maps --patch 6,8 --show feature-maps --window-size 1600x1000
+# Zoomed in: image pixels as sharp squares, the grid on the exact patch boundaries.
+shot studio-zoom --patch 6,8 --zoom 5 --window-size 1400x900
+# The ? sheet: every shortcut, read from the menus.
+shot studio-shortcuts --patch 6,8 --show shortcuts --window-size 1400x900
 shot studio-similarity-turbo --patch 11,4 --colormap turbo --opacity 0.75
 shot studio-checkpoint --patch 6,8 --checkpoint tests/data/checkpoints/dinov2_reg4_hf
 shot studio-open-error --patch 6,8 --checkpoint tests/data/malformed/torch/os-system.pth

@@ -90,8 +90,20 @@ std::optional<StudioOptions> parseStudioOptions(const QStringList& arguments) {
   const QCommandLineOption benchOut(QStringLiteral("bench-out"),
                                     QStringLiteral("With --bench-ui: also write the JSON to this file."),
                                     QStringLiteral("file.json"));
+  QStringList dockNames;
+  for (const auto& [name, object] : knownDockNames()) dockNames << name;
+  const QCommandLineOption show(
+      QStringLiteral("show"),
+      QStringLiteral("Raise these views (comma-separated: %1, shortcuts).").arg(dockNames.join(QStringLiteral(", "))),
+      QStringLiteral("views"));
+  const QCommandLineOption patchBank(
+      QStringLiteral("patch-bank"),
+      QStringLiteral("Build the patch bank of the listed images before selecting --patch (Near / far ranks across the "
+                     "dataset)."));
+  const QCommandLineOption zoom(QStringLiteral("zoom"), QStringLiteral("Canvas zoom about the --patch, 1..64."),
+                                QStringLiteral("z"), QStringLiteral("1"));
   parser.addOptions({image, checkpoint, demoRoot, screenshot, patch, inputSize, opacity, colormap, steepness, network, logLevel,
-                     threads, windowSize, trainSteps, benchUi, benchQuick, benchOut});
+                     threads, windowSize, trainSteps, benchUi, benchQuick, benchOut, show, patchBank, zoom});
   if (!parser.parse(arguments)) {
     fail(parser.errorText());
     return std::nullopt;
@@ -176,11 +188,38 @@ std::optional<StudioOptions> parseStudioOptions(const QStringList& arguments) {
     fail(QStringLiteral("--bench-ui runs on the demo alone: not with --screenshot, --train-steps, --image or --checkpoint"));
     return std::nullopt;
   }
+  for (const QString& name : parser.value(show).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+    if (!dockNames.contains(name) && name != QStringLiteral("shortcuts")) {
+      fail(QStringLiteral("--show: unknown view '%1' (known: %2, shortcuts)").arg(name, dockNames.join(QStringLiteral(", "))));
+      return std::nullopt;
+    }
+    o.show << name;
+  }
+  o.patchBank = parser.isSet(patchBank);
+  o.zoom = parser.value(zoom).toDouble(&ok);
+  if (!ok || o.zoom < 1.0 || o.zoom > 64.0) {
+    fail(QStringLiteral("--zoom must be within 1..64, got '%1'").arg(parser.value(zoom)));
+    return std::nullopt;
+  }
   if (!parseSize(parser.value(windowSize), o.windowSize)) {
     fail(QStringLiteral("--window-size expects WxH within 320x240..8192x8192, got '%1'").arg(parser.value(windowSize)));
     return std::nullopt;
   }
   return o;
+}
+
+const QList<QPair<QString, QString>>& knownDockNames() {
+  static const QList<QPair<QString, QString>> names{
+      {QStringLiteral("dataset"), QStringLiteral("datasetDock")},
+      {QStringLiteral("permutation"), QStringLiteral("permutationDock")},
+      {QStringLiteral("feature-maps"), QStringLiteral("featureMapsDock")},
+      {QStringLiteral("near-far"), QStringLiteral("nearFarDock")},
+      {QStringLiteral("log"), QStringLiteral("logDock")},
+      {QStringLiteral("xray"), QStringLiteral("trainingXRayDock")},
+      {QStringLiteral("quality"), QStringLiteral("segmentationQualityDock")},
+      {QStringLiteral("training"), QStringLiteral("trainingDock")},
+  };
+  return names;
 }
 
 }  // namespace neco::studio

@@ -29,7 +29,13 @@ struct StudioOptions {
   bool benchUi = false;           ///< measure the speed goals on the real window, print JSON and exit
   bool benchQuick = false;        ///< --bench-ui with fewer clicks and shorter probes (tests)
   QString benchOut;               ///< --bench-ui also writes its JSON here
+  QStringList show;               ///< docks to raise (knownDockNames()), "shortcuts" for the ? sheet
+  bool patchBank = false;         ///< build the patch bank of the listed images before the query
+  double zoom = 1.0;              ///< canvas zoom about the query patch (1 = fitted)
 };
+
+/// --show's names and the dock (object name) each raises.
+const QList<QPair<QString, QString>>& knownDockNames();
 
 /// Parses argv; on a bad value prints the reason and returns std::nullopt (the caller exits 2).
 /// --help and --version print and exit inside.

@@ -10,6 +10,8 @@
 #include "neco/core/Log.h"
 #include "neco/core/SoftSort.h"
 #include "neco/ui/MainWindow.h"
+#include "neco/ui/PatchBankBuilder.h"
+#include "neco/ui/PatchCanvas.h"
 #include "neco/ui/PermutationView.h"
 #include "neco/ui/SimilarityControls.h"
 #include "neco/ui/TrainingPanel.h"
@@ -17,6 +19,7 @@
 
 #include <QApplication>
 #include <QDialog>
+#include <QDockWidget>
 #include <QPainter>
 #include <QTimer>
 
@@ -77,6 +80,7 @@ void armScreenshot(neco::ui::MainWindow& window, const neco::studio::StudioOptio
   struct State {
     bool settled = false;  // the model will not change any more
     bool selected = false;
+    bool bankRequested = false, bankBuilt = false;
   };
   auto state = std::make_shared<State>();
   state->settled = options.checkpoint.isEmpty() && options.trainSteps == 0;
@@ -90,9 +94,24 @@ void armScreenshot(neco::ui::MainWindow& window, const neco::studio::StudioOptio
   auto select = [&window, options, state] {
     const neco::ui::FeaturesPtr f = window.currentFeatures();
     if (!state->settled || state->selected || !f) return;
+    if (options.patchBank && !state->bankBuilt) {
+      if (!state->bankRequested) {
+        state->bankRequested = true;
+        window.buildPatchBank();
+      }
+      return;  // selected once the bank is there
+    }
     state->selected = true;
-    window.selectPatch(options.patch.value_or(QPoint(f->gridW / 2, f->gridH / 2)));
+    const QPoint patch = options.patch.value_or(QPoint(f->gridW / 2, f->gridH / 2));
+    window.selectPatch(patch);
+    if (options.zoom > 1.0) window.canvas()->setZoom(options.zoom, window.canvas()->patchRect(patch).center());
   };
+  if (options.patchBank) {
+    QObject::connect(window.patchBankBuilder(), &neco::ui::PatchBankBuilder::finished, &window, [state, select] {
+      state->bankBuilt = true;
+      select();
+    });
+  }
   QObject::connect(&window, &neco::ui::MainWindow::featuresUpdated, &window, select);
   QObject::connect(&window, &neco::ui::MainWindow::modelChanged, &window, [state, training = options.trainSteps > 0] {
     if (!training) state->settled = true;  // live weights keep changing the model until the run ends
@@ -103,7 +122,8 @@ void armScreenshot(neco::ui::MainWindow& window, const neco::studio::StudioOptio
   });
   QObject::connect(&window, &neco::ui::MainWindow::heatmapUpdated, &window, [&window, options, state] {
     if (!state->selected) return;
-    QTimer::singleShot(200, &window, [&window, options] {
+    // the views that follow the query (a frame later) and the near/far strip's search settle first
+    QTimer::singleShot(800, &window, [&window, options] {
       const bool saved = grabWithDialogs(window).save(options.screenshot, "PNG");
       if (saved) spdlog::info("screenshot saved to {}", options.screenshot.toStdString());
       else spdlog::error("cannot write screenshot {}", options.screenshot.toStdString());
@@ -156,6 +176,22 @@ int main(int argc, char** argv) {
                      Qt::SingleShotConnection);
   }
   window.show();
+  for (const QString& name : options->show) {
+    if (name == QStringLiteral("shortcuts")) {
+      window.toggleShortcutSheet();
+      continue;
+    }
+    if (name == QStringLiteral("near-far")) {
+      window.showNearFar();
+      continue;
+    }
+    for (const auto& [known, object] : neco::studio::knownDockNames())
+      if (known == name)
+        if (auto* dock = window.findChild<QDockWidget*>(object)) {
+          dock->show();
+          dock->raise();
+        }
+  }
   if (!options->checkpoint.isEmpty()) window.openCheckpoint(options->checkpoint);
   if (options->trainSteps > 0) {
     window.trainingPanel()->setMaxSteps(options->trainSteps);

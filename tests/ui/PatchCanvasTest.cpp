@@ -1,7 +1,8 @@
-// PatchCanvas: geometry of the fitted image and its grid, click-to-patch mapping, and the real
-// pixels of the overlay at several opacities.
+// PatchCanvas: geometry of the fitted image and its grid, click-to-patch mapping, the real
+// pixels of the overlay at several opacities, and zoom / pan down to pixel-exact patches.
 #include "neco/ui/PatchCanvas.h"
 
+#include <QApplication>
 #include <QSignalSpy>
 #include <QTest>
 
@@ -17,6 +18,23 @@ class PatchCanvasTest : public QObject {
     return img;
   }
   static QImage render(PatchCanvas& canvas) { return canvas.grab().toImage().convertToFormat(QImage::Format_RGB888); }
+  // One image pixel black, the next white: any smoothing shows as grey.
+  static QImage checkerboard(int side) {
+    QImage img(side, side, QImage::Format_RGB888);
+    for (int y = 0; y < side; ++y)
+      for (int x = 0; x < side; ++x) img.setPixelColor(x, y, (x + y) % 2 ? Qt::white : Qt::black);
+    return img;
+  }
+  static void wheel(PatchCanvas& canvas, QPointF at, int notches) {
+    QWheelEvent event(at, canvas.mapToGlobal(at), QPoint(), QPoint(0, 120 * notches), Qt::NoButton, Qt::NoModifier,
+                      Qt::NoScrollPhase, false);
+    QCoreApplication::sendEvent(&canvas, &event);
+  }
+  static void mouse(PatchCanvas& canvas, QEvent::Type type, QPointF at, Qt::MouseButtons buttons) {
+    QMouseEvent event(type, at, canvas.mapToGlobal(at), type == QEvent::MouseMove ? Qt::NoButton : Qt::LeftButton,
+                      buttons, Qt::NoModifier);
+    QCoreApplication::sendEvent(&canvas, &event);
+  }
 
  private Q_SLOTS:
   void fitsImagePreservingAspectAndMapsPatches() {
@@ -86,6 +104,95 @@ class PatchCanvasTest : public QObject {
     const QColor without = render(canvas).pixelColor(100, 40);
     QVERIFY(withGrid.lightness() > without.lightness() + 20);
     QCOMPARE(without, QColor(Qt::black));
+  }
+
+  void wheelZoomsAboutTheCursor() {
+    PatchCanvas canvas;
+    canvas.resize(400, 400);
+    canvas.setImage(checkerboard(28));
+    canvas.setGrid(2, 2);
+    QSignalSpy zoomed(&canvas, &PatchCanvas::zoomChanged);
+    const QPointF cursor(130, 270);
+    const QRectF before = canvas.imageRect();
+    const QPointF imagePoint((cursor.x() - before.left()) / before.width(), (cursor.y() - before.top()) / before.height());
+    wheel(canvas, cursor, 3);
+    QCOMPARE(zoomed.count(), 1);
+    QVERIFY(std::abs(canvas.zoom() - std::pow(PatchCanvas::kWheelStep, 3)) < 1e-9);
+    const QRectF after = canvas.imageRect();
+    QVERIFY(std::abs(after.left() + imagePoint.x() * after.width() - cursor.x()) < 1e-6);
+    QVERIFY(std::abs(after.top() + imagePoint.y() * after.height() - cursor.y()) < 1e-6);
+    // The patch under the cursor is the same one, and clicks still map through the zoom.
+    QCOMPARE(canvas.patchAt(cursor), std::optional<QPoint>(QPoint(0, 1)));
+    canvas.setZoom(1000);
+    QCOMPARE(canvas.zoom(), PatchCanvas::kMaxZoom);
+    canvas.setZoom(0.1);
+    QCOMPARE(canvas.zoom(), 1.0);
+    QCOMPARE(canvas.imageRect(), before);
+  }
+
+  void highZoomShowsSharpPixelsAndExactPatchBoundaries() {
+    PatchCanvas canvas;
+    canvas.resize(400, 400);
+    canvas.setImage(checkerboard(28));  // two 14-pixel patches across
+    canvas.setGrid(2, 2);
+    canvas.setGridVisible(true);
+    canvas.setZoom(2.0);  // 400 / 28 * 2 = 28.6 screen pixels per image pixel
+    QVERIFY(canvas.pixelScale() > PatchCanvas::kPixelExactScale);
+    const QImage shot = render(canvas);
+    const QRectF r = canvas.imageRect();
+    const double s = canvas.pixelScale();
+    // Inside each image pixel one flat colour, black or white, never grey.
+    for (int py = 8; py < 20; ++py) {
+      for (int px = 8; px < 20; ++px) {
+        const QPointF centre(r.left() + (px + 0.5) * s, r.top() + (py + 0.5) * s);
+        if (!QRectF(canvas.rect()).contains(centre)) continue;
+        const QColor expected = (px + py) % 2 ? Qt::white : Qt::black;
+        for (QPointF off : {QPointF(0, 0), QPointF(-s / 3, -s / 3), QPointF(s / 3, s / 3)}) {
+          const QPoint at = (centre + off).toPoint();
+          if (std::abs(at.x() - r.left() - 14 * s) < 3 || std::abs(at.y() - r.top() - 14 * s) < 3) continue;  // grid line
+          QCOMPARE(shot.pixelColor(at), expected);
+        }
+      }
+    }
+    // The grid line between the two patches lies on the boundary between image pixels 13 and 14.
+    const int lineX = static_cast<int>(std::floor(r.left() + 14 * s));
+    const QPoint onLine(lineX, static_cast<int>(r.top() + 10.5 * s));
+    const QColor line = shot.pixelColor(onLine), beside = shot.pixelColor(onLine + QPoint(-5, 0));
+    QVERIFY2(line != beside, qPrintable(line.name() + QStringLiteral(" vs ") + beside.name()));
+  }
+
+  void dragPansAClickStillPinsAndDoubleClickFits() {
+    PatchCanvas canvas;
+    canvas.resize(300, 300);
+    canvas.setImage(checkerboard(28));
+    canvas.setGrid(2, 2);
+    canvas.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&canvas));
+    QSignalSpy clicked(&canvas, &PatchCanvas::patchClicked);
+    canvas.setZoom(4.0);
+    const QPointF centre = canvas.viewCentre();
+    mouse(canvas, QEvent::MouseButtonPress, QPointF(150, 150), Qt::LeftButton);
+    mouse(canvas, QEvent::MouseMove, QPointF(170, 160), Qt::LeftButton);
+    mouse(canvas, QEvent::MouseMove, QPointF(200, 180), Qt::LeftButton);
+    mouse(canvas, QEvent::MouseButtonRelease, QPointF(200, 180), Qt::NoButton);
+    QCOMPARE(clicked.count(), 0);  // a drag is not a click
+    const double w = canvas.imageRect().width(), h = canvas.imageRect().height();
+    QVERIFY(std::abs(canvas.viewCentre().x() - (centre.x() - 50 / w)) < 1e-9);
+    QVERIFY(std::abs(canvas.viewCentre().y() - (centre.y() - 30 / h)) < 1e-9);
+    // A press and release in place pins the patch under it.
+    mouse(canvas, QEvent::MouseButtonPress, QPointF(100, 100), Qt::LeftButton);
+    mouse(canvas, QEvent::MouseButtonRelease, QPointF(100, 100), Qt::NoButton);
+    QCOMPARE(clicked.count(), 1);
+    QCOMPARE(clicked.takeFirst().at(0).toPoint(), *canvas.patchAt(QPointF(100, 100)));
+    // Panning far never shows an empty margin: the corner is still image.
+    canvas.panBy(QPointF(10000, 10000));
+    QVERIFY(canvas.imageRect().contains(QPointF(0, 0)));
+    QVERIFY(canvas.imageRect().contains(QPointF(299, 299)));
+    QCOMPARE(canvas.patchAt(QPointF(1, 1)), std::optional<QPoint>(QPoint(0, 0)));
+    // Double click: back to the whole image.
+    QTest::mouseDClick(&canvas, Qt::LeftButton, Qt::NoModifier, QPoint(150, 150));
+    QCOMPARE(canvas.zoom(), 1.0);
+    QCOMPARE(canvas.imageRect(), QRectF(0, 0, 300, 300));
   }
 
   void newImageClearsOverlayAndSelection() {

@@ -5,6 +5,7 @@
 #include "neco/core/FeatureExtractor.h"
 #include "neco/core/Log.h"
 #include "neco/core/PatchBank.h"
+#include "neco/core/Similarity.h"
 #include "neco/ui/DatasetBrowser.h"
 #include "neco/ui/FeatureMapView.h"
 #include "neco/ui/MainWindow.h"
@@ -12,6 +13,7 @@
 #include "neco/ui/PatchBankBuilder.h"
 #include "neco/ui/PatchCanvas.h"
 
+#include <QAction>
 #include <QComboBox>
 #include <QFileInfo>
 #include <QSignalSpy>
@@ -111,6 +113,68 @@ class StudioViewsTest : public QObject {
     QCOMPARE(strip->scope(), neco::ui::NearFarScope::Bank);
     w.useDemoModel();
     QTRY_COMPARE_WITH_TIMEOUT(strip->scope(), neco::ui::NearFarScope::Image, 60000);
+  }
+
+  void shiftClickAddsQueriesAndHoverPreviews() {
+    MainWindow w(extractor_);
+    w.setInteractive(false);
+    w.resize(1600, 1000);
+    w.show();
+    w.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&w));
+    openDemoAndWait(w);
+    const auto f = w.currentFeatures();
+    auto mapOf = [&](QPoint p) { return neco::cosineSimilarityMap(*f, p.y() * f->gridW + p.x()); };
+    auto centre = [&](QPoint p) { return w.canvas()->patchRect(p).center().toPoint(); };
+    const QPoint a(2, 3), b(12, 9);
+    QTest::mouseClick(w.canvas(), Qt::LeftButton, Qt::NoModifier, centre(a));
+    QCOMPARE(w.similarity(), mapOf(a));
+    QTest::mouseClick(w.canvas(), Qt::LeftButton, Qt::ShiftModifier, centre(b));
+    QCOMPARE(w.extraQueries(), QList<QPoint>{b});
+    QCOMPARE(w.canvas()->extraSelections(), QList<QPoint>{b});
+    QCOMPARE(w.canvas()->selectedPatch(), std::optional<QPoint>(a));  // the first query stays pinned
+    const auto ma = mapOf(a), mb = mapOf(b);
+    for (std::size_t i = 0; i < ma.size(); ++i) QCOMPARE(w.similarity()[i], std::max(ma[i], mb[i]));
+    QTest::mouseClick(w.canvas(), Qt::LeftButton, Qt::ShiftModifier, centre(b));  // again: removed
+    QVERIFY(w.extraQueries().isEmpty());
+    QCOMPARE(w.similarity(), ma);
+    QTest::mouseClick(w.canvas(), Qt::LeftButton, Qt::ShiftModifier, centre(b));
+    QTest::mouseClick(w.canvas(), Qt::LeftButton, Qt::NoModifier, centre(b));  // a plain click starts over
+    QVERIFY(w.extraQueries().isEmpty());
+    QCOMPARE(w.similarity(), mb);
+
+    // H turns the hover preview on: the heatmap follows the cursor, the pin stays, leaving restores it.
+    QVERIFY(!w.hoverPreview());
+    QTest::keyClick(&w, Qt::Key_H);
+    QVERIFY(w.hoverPreview());
+    QTest::mouseMove(w.canvas(), centre(a));
+    QTRY_COMPARE(w.similarity(), ma);
+    QCOMPARE(w.canvas()->selectedPatch(), std::optional<QPoint>(b));
+    QTest::mouseMove(w.canvas(), QPoint(2, 2));  // the letterbox band: off the image
+    if (w.canvas()->patchAt(QPointF(2, 2))) QSKIP("the image fills the canvas corner at this size");
+    QTRY_COMPARE(w.similarity(), mb);
+    QTest::keyClick(&w, Qt::Key_H);
+    QVERIFY(!w.hoverPreview());
+  }
+
+  void zoomActionsZoomTheCanvas() {
+    MainWindow w(extractor_);
+    w.setInteractive(false);
+    w.resize(1600, 1000);
+    w.show();
+    openDemoAndWait(w);
+    auto* in = w.findChild<QAction*>(QStringLiteral("zoomInAction"));
+    auto* fit = w.findChild<QAction*>(QStringLiteral("fitImageAction"));
+    QVERIFY(in && fit);
+    in->trigger();
+    QVERIFY(w.canvas()->zoom() > 1.5);
+    // Clicks still pin the patch under the cursor through the zoom.
+    const QPoint at = w.canvas()->rect().center() + QPoint(7, 5);  // clear of the grid line at the centre
+    const QPoint p = *w.canvas()->patchAt(at);
+    QTest::mouseClick(w.canvas(), Qt::LeftButton, Qt::NoModifier, at);
+    QTRY_COMPARE(w.canvas()->selectedPatch(), std::optional<QPoint>(p));
+    fit->trigger();
+    QCOMPARE(w.canvas()->zoom(), 1.0);
   }
 
   void featureMapsFollowTheCurrentImage() {

@@ -141,6 +141,8 @@ void CheckpointActions::useDemo() {
   loader_->discard();
   loading_ = false;
   spdlog::info("using the demo model");
+  activePath_.clear();
+  activeIsTraining_ = false;
   const ModelDescription m = demo_->describe();
   activate(demo_, tr("demo model"), demoSummary(m), demoDetails(m));
 }
@@ -148,6 +150,8 @@ void CheckpointActions::useDemo() {
 void CheckpointActions::useTrainingModel(std::shared_ptr<const FeatureExtractor> model, const QString& label) {
   if (!model) return;
   const ModelDescription m = model->describe();
+  activePath_.clear();
+  activeIsTraining_ = true;
   activate(std::move(model), label, tr("%1\n%2\n%3").arg(label, architectureText(m), parametersText(m.parameterCount)),
            tr("Live weights of a training run: %1").arg(QString::fromStdString(m.weights)));
 }
@@ -169,6 +173,8 @@ void CheckpointActions::onLoaded(const LoadedCheckpoint& c) {
   QString where = tr("layout %1").arg(QString::fromStdString(r.layout));
   if (!r.part.empty()) where += tr(", %1").arg(QString::fromStdString(r.part));
   recent_->add(c.path);
+  activePath_ = QFileInfo(c.path).absoluteFilePath();
+  activeIsTraining_ = false;
   const QString name = QFileInfo(c.path).fileName();
   QString architecture = QString::fromStdString(r.architecture);
   if (architecture.startsWith(QStringLiteral("custom: "))) architecture.remove(0, 8);

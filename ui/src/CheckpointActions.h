@@ -50,6 +50,13 @@ class CheckpointActions : public QObject {
   QString summary() const { return summary_; }
   QString details() const { return details_; }
   RecentFiles* recent() const noexcept { return recent_; }
+  /// The checkpoint file or folder of the active model; empty for the demo model and for live
+  /// training weights (exported view manifests record and check it).
+  QString activePath() const { return activePath_; }
+  /// Whether the active model is a training run's live weights.
+  bool activeIsTraining() const noexcept { return activeIsTraining_; }
+  /// The built-in demo model (its weights name its seed).
+  ModelDescription demoDescription() const { return demo_->describe(); }
   QAction* downloadAction() const noexcept { return download_; }
   /// Whether a dropped file or folder is a checkpoint (by extension; a folder by its Hugging Face files).
   static bool isCheckpoint(const QFileInfo& info);
@@ -79,6 +86,8 @@ class CheckpointActions : public QObject {
   QString summary_;
   QString details_;
   QString lastDir_;
+  QString activePath_;
+  bool activeIsTraining_ = false;
   bool interactive_ = true;
   bool loading_ = false;
 };

@@ -3,12 +3,14 @@
 #include "FeatureMapWorker.h"
 #include "neco/ui/PatchCanvas.h"
 #include "neco/ui/SegmentationPalette.h"
+#include "neco/core/Error.h"
 
 #include <QCheckBox>
 #include <QComboBox>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QSignalBlocker>
 #include <QSlider>
 #include <QSpinBox>
 #include <QVBoxLayout>
@@ -188,6 +190,25 @@ void FeatureMapView::setBackgroundThreshold(std::optional<float> threshold) {
 void FeatureMapView::setBasisLocked(bool locked) { lock_->setChecked(locked); }
 void FeatureMapView::setClusterCount(int k) { clusters_->setValue(k); }
 void FeatureMapView::setOpacity(double opacity) { opacity_->setValue(static_cast<int>(std::lround(opacity * kPercentScale))); }
+
+void FeatureMapView::setBasis(PcaRgbBasis basis, bool lock) {
+  const std::size_t dim = static_cast<std::size_t>(std::max(basis.dim, 0));
+  const std::size_t count = static_cast<std::size_t>(basis.count());
+  if (dim == 0 || count < 3 || basis.components.size() != count * dim || basis.mean.size() != dim ||
+      basis.variances.size() != count || basis.low.size() != count || basis.high.size() != count)
+    throw InvalidArgumentError("FeatureMapView::setBasis: inconsistent PCA basis (dim " + std::to_string(basis.dim) +
+                               ", " + std::to_string(basis.components.size()) + " component values)");
+  basis_ = std::make_shared<const PcaRgbBasis>(std::move(basis));
+  // Counts as the answer to the newest request, fitted on the current source: no refit until it changes.
+  // An id no worker request has (they count up from 0): a fit still in flight is stale now.
+  static quint64 given = 0;
+  fitId_ = basisId_ = (quint64(1) << 63) | ++given;
+  fitSource_ = basisSource();
+  fitError_.clear();
+  const QSignalBlocker block(lock_);
+  lock_->setChecked(lock);
+  refresh();
+}
 
 std::vector<FeaturesPtr> FeatureMapView::basisSource() const {
   if (!basisImages_.empty()) return basisImages_;

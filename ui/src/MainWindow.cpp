@@ -39,6 +39,13 @@
 #include <algorithm>
 
 namespace neco::ui {
+namespace {
+
+// After a click the window paints the canvas first; the other views of the query wait this long,
+// so their repaints land in the frames after the heatmap's (one 60 Hz frame, and then some).
+constexpr int kFollowerDelayMs = 20;
+
+}  // namespace
 
 MainWindow::MainWindow(std::shared_ptr<const FeatureExtractor> extractor, QWidget* parent)
     : QMainWindow(parent),
@@ -74,7 +81,12 @@ MainWindow::MainWindow(std::shared_ptr<const FeatureExtractor> extractor, QWidge
   buildDocks();
   buildMenus();
   shortcuts_ = new ShortcutSheet(this);
+  followers_ = new QTimer(this);
+  followers_->setSingleShot(true);
+  followers_->setInterval(kFollowerDelayMs);
+  connect(followers_, &QTimer::timeout, this, [this] { guardSlot("follow the query", [this] { updateFollowers(); }); });
   connectPermutationViews();
+  connectViewRestore();
 
   connect(service_, &FeatureService::imageLoaded, this, &MainWindow::onImageLoaded);
   connect(service_, &FeatureService::featuresReady, this, &MainWindow::onFeaturesReady);
@@ -92,7 +104,15 @@ MainWindow::MainWindow(std::shared_ptr<const FeatureExtractor> extractor, QWidge
   connect(checkpoints_, &CheckpointActions::failed, this, &MainWindow::checkpointFailed);
   connect(checkpoints_, &CheckpointActions::failed, this, &MainWindow::updateStatus);
   connect(canvas_, &PatchCanvas::patchClicked, this, &MainWindow::selectPatch);
+  connect(canvas_, &PatchCanvas::patchShiftClicked, this, &MainWindow::addQueryPatch);
   connect(canvas_, &PatchCanvas::patchHovered, this, [this](QPoint patch) {
+    if (hoverPreview_ && features_) {
+      const std::optional<QPoint> next = patch.x() >= 0 ? std::optional<QPoint>(patch) : std::nullopt;
+      if (next != preview_) {
+        preview_ = next;
+        paintHeatmap();
+      }
+    }
     const bool inside = !similarity_.empty() && patch.x() >= 0 && features_ && patch.x() < features_->gridW;
     controls_->setProbeValue(inside ? similarity_[static_cast<std::size_t>(patch.y() * features_->gridW + patch.x())]
                                     : std::nan(""));
@@ -351,9 +371,27 @@ void MainWindow::onModelChanged(std::shared_ptr<const FeatureExtractor> model) {
 
 void MainWindow::selectPatch(QPoint patch) {
   query_ = patch;
+  extraQueries_.clear();
+  preview_.reset();
   canvas_->setSelectedPatch(patch);
+  canvas_->setExtraSelections({});
   updateHeatmap();
-  updateNearFar();
+}
+
+void MainWindow::addQueryPatch(QPoint patch) {
+  if (!query_) return selectPatch(patch);
+  if (patch == *query_) return;
+  if (!extraQueries_.removeOne(patch)) extraQueries_.append(patch);
+  canvas_->setExtraSelections(extraQueries_);
+  paintHeatmap();  // the permutation view and the strip keep following the first query
+}
+
+void MainWindow::setHoverPreview(bool on) {
+  hoverPreview_ = on;
+  if (!on && preview_) {
+    preview_.reset();
+    paintHeatmap();
+  }
 }
 
 void MainWindow::requestFeatures() {
@@ -372,6 +410,8 @@ void MainWindow::onImageLoaded(quint64 id, const QString& path, const QImage& im
   features_.reset();
   similarity_.clear();
   query_.reset();
+  extraQueries_.clear();
+  preview_.reset();
   canvas_->setImage(image);
   featureMaps_->setImage(image);
   nearFar_->clearQuery();
@@ -399,8 +439,11 @@ void MainWindow::onFeaturesReady(quint64 id, const FeaturesPtr& features, double
     query_.reset();
     canvas_->setSelectedPatch(std::nullopt);
   }
+  const auto offGrid = [&](QPoint p) { return p.x() >= features->gridW || p.y() >= features->gridH || !query_; };
+  extraQueries_.erase(std::remove_if(extraQueries_.begin(), extraQueries_.end(), offGrid), extraQueries_.end());
+  canvas_->setExtraSelections(extraQueries_);
+  preview_.reset();
   updateHeatmap();
-  updateNearFar();
   updateStatus();
   Q_EMIT featuresUpdated();
 }
@@ -414,16 +457,38 @@ void MainWindow::onFailed(quint64 id, const QString& path, const QString& messag
   updateStatus();
 }
 
-void MainWindow::updateHeatmap() {
+void MainWindow::updateFollowers() {
   permutation_->setSource(features_, query_);  // re-sorts only when features or query changed
+  updateNearFar();
+}
+
+void MainWindow::updateHeatmap() {
+  // NOTE: the heatmap is the click's answer and gets the next frame to itself; the permutation
+  // view, the sorting network and the near/far strip follow one frame later (each costs a repaint
+  // of its own dock, and together they used to double the click-to-heatmap time).
+  followers_->start();
+  paintHeatmap();
+}
+
+void MainWindow::paintHeatmap() {
   similarity_.clear();
-  if (!features_ || !query_) {
+  // the previewed patch, or the pinned query and the added ones (per patch the highest similarity)
+  QList<QPoint> queries;
+  if (preview_) queries = {*preview_};
+  else if (query_) queries = QList<QPoint>{*query_} + extraQueries_;
+  if (!features_ || queries.isEmpty()) {
     canvas_->clearOverlay();
     return;
   }
   try {
-    similarity_ = cosineSimilarityMap(*features_, query_->y() * features_->gridW + query_->x());
+    for (QPoint q : queries) {
+      const std::vector<float> map = cosineSimilarityMap(*features_, q.y() * features_->gridW + q.x());
+      if (similarity_.empty()) similarity_ = map;
+      else std::transform(map.begin(), map.end(), similarity_.begin(), similarity_.begin(),
+                          [](float a, float b) { return std::max(a, b); });
+    }
   } catch (const std::exception& e) {
+    similarity_.clear();
     canvas_->clearOverlay();
     return showError(tr("Similarity"), QString::fromStdString(e.what()));
   }
@@ -448,9 +513,12 @@ void MainWindow::updateStatus() {
   if (!image_.empty()) parts << tr("%1 × %2 px").arg(image_.width).arg(image_.height);
   if (extracting_) parts << tr("extracting features…");
   if (features_) parts << tr("grid %1 × %2, %3 ms").arg(features_->gridW).arg(features_->gridH).arg(extractMs_, 0, 'f', 0);
-  if (query_ && !similarity_.empty()) {
+  if ((query_ || preview_) && !similarity_.empty()) {
     const auto [lo, hi] = std::minmax_element(similarity_.begin(), similarity_.end());
-    parts << tr("query (%1, %2): similarity %3 … %4").arg(query_->x()).arg(query_->y()).arg(*lo, 0, 'f', 2).arg(*hi, 0, 'f', 2);
+    const QPoint shown = preview_ ? *preview_ : *query_;
+    QString query = tr("%1 (%2, %3)").arg(preview_ ? tr("preview") : tr("query")).arg(shown.x()).arg(shown.y());
+    if (!preview_ && !extraQueries_.isEmpty()) query += tr(" + %n more", nullptr, int(extraQueries_.size()));
+    parts << tr("%1: similarity %2 … %3").arg(query).arg(*lo, 0, 'f', 2).arg(*hi, 0, 'f', 2);
   } else if (features_) {
     parts << tr("click a patch");
   }

@@ -5,6 +5,7 @@
 #include "SlotGuard.h"
 #include "neco/core/BuildInfo.h"
 #include "neco/ui/DatasetBrowser.h"
+#include "neco/ui/PatchCanvas.h"
 #include "neco/ui/RecentFiles.h"
 #include "neco/ui/ShortcutSheet.h"
 #include "neco/ui/SimilarityControls.h"
@@ -36,6 +37,8 @@ void MainWindow::buildMenus() {
   folder->setToolTip(tr("List every image of a folder (dataset layouts included) in the Dataset browser"));
   file->addMenu(recentDatasets_->menu());
   file->addAction(tr("Open &Demo Dataset"), this, [this] { openDemo(demoRoot_); });
+  file->addSeparator();
+  addViewFileActions(file);
   file->addSeparator();
   checkpoints_->addTo(file);
   file->addSeparator();
@@ -89,6 +92,23 @@ void MainWindow::buildMenus() {
   grid->setShortcut(QKeySequence(Qt::Key_G));
   connect(grid, &QAction::toggled, controls_, &SimilarityControls::setGridVisible);
   connect(controls_, &SimilarityControls::gridVisibleChanged, grid, &QAction::setChecked);
+  QAction* hover = view->addAction(tr("&Hover Preview"));
+  hover->setObjectName(QStringLiteral("hoverPreviewAction"));
+  hover->setCheckable(true);
+  hover->setChecked(hoverPreview_);
+  hover->setShortcut(QKeySequence(Qt::Key_H));
+  hover->setToolTip(tr("Preview the heatmap of the patch under the cursor; click pins it"));
+  connect(hover, &QAction::toggled, this, &MainWindow::setHoverPreview);
+  view->addSeparator();
+  QAction* zoomIn = view->addAction(tr("Zoom &In"), this, [this] { canvas_->zoomBy(PatchCanvas::kWheelStep * PatchCanvas::kWheelStep); });
+  zoomIn->setObjectName(QStringLiteral("zoomInAction"));
+  zoomIn->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_Equal), QKeySequence::ZoomIn});
+  QAction* zoomOut = view->addAction(tr("Zoom &Out"), this, [this] { canvas_->zoomBy(1.0 / (PatchCanvas::kWheelStep * PatchCanvas::kWheelStep)); });
+  zoomOut->setObjectName(QStringLiteral("zoomOutAction"));
+  zoomOut->setShortcuts(QKeySequence::ZoomOut);
+  QAction* fit = view->addAction(tr("&Fit Image"), this, [this] { canvas_->resetZoom(); });
+  fit->setObjectName(QStringLiteral("fitImageAction"));
+  fit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
   view->addSeparator();
   for (QDockWidget* dock : findChildren<QDockWidget*>(QString(), Qt::FindDirectChildrenOnly))
     view->addAction(dock->toggleViewAction());
@@ -127,7 +147,11 @@ void MainWindow::toggleShortcutSheet() {
     }
     const QString mouse = tr("Mouse");
     entries.push_back({mouse, tr("Click"), tr("Pin the query patch: heatmap, orderings, permutation")});
-    entries.push_back({mouse, tr("Hover"), tr("Read the similarity under the cursor on the legend")});
+    entries.push_back({mouse, tr("Shift+Click"), tr("Add (or remove) a further query patch")});
+    entries.push_back({mouse, tr("Hover"), tr("Read the similarity under the cursor (H: preview its heatmap)")});
+    entries.push_back({mouse, tr("Wheel"), tr("Zoom about the cursor; pixel-exact patches up close")});
+    entries.push_back({mouse, tr("Drag"), tr("Pan the zoomed image")});
+    entries.push_back({mouse, tr("Double-click"), tr("Fit the whole image")});
     entries.push_back({mouse, tr("Drop"), tr("Open an image, a folder or a checkpoint")});
     entries.push_back({mouse, tr("Click a thumbnail"), tr("Open that image (Dataset browser)")});
     shortcuts_->setEntries(std::move(entries));

@@ -15,6 +15,7 @@
 #include <QDockWidget>
 #include <QFileInfo>
 #include <QLabel>
+#include <QTimer>
 
 #include <spdlog/spdlog.h>
 
@@ -58,6 +59,16 @@ void MainWindow::buildFeatureDocks() {
           [this](const QString& message) { showError(tr("Patch bank"), message); });
 }
 
+void MainWindow::showNearFar() {
+  nearFarDock_->show();
+  nearFarDock_->raise();
+  QTimer::singleShot(0, this, [this] {  // once the tab switch is laid out (see showXRay)
+    if (!nearFarDock_->isFloating() && !networkDock_->isFloating() && networkDock_->isVisible() &&
+        nearFarDock_->width() < width() / 2)
+      resizeDocks({nearFarDock_, networkDock_}, {width() * 3 / 5, width() * 2 / 5}, Qt::Horizontal);
+  });
+}
+
 void MainWindow::buildPatchBank() {
   const QStringList images = browser_->images();
   if (images.isEmpty())
@@ -65,8 +76,7 @@ void MainWindow::buildPatchBank() {
   spdlog::info("patch bank: extracting {} images at {} px with {}", images.size(), controls_->inputSize(),
                checkpoints_->name().toStdString());
   bankBuilder_->build(images, controls_->inputSize(), service_->extractor());
-  nearFarDock_->show();
-  nearFarDock_->raise();
+  showNearFar();
 }
 
 void MainWindow::dropPatchBank() {

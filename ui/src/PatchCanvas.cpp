@@ -1,6 +1,8 @@
 #include "neco/ui/PatchCanvas.h"
 
+#include <QApplication>
 #include <QMouseEvent>
+#include <QWheelEvent>
 #include <QPainter>
 #include <QPainterPath>
 
@@ -17,10 +19,16 @@ PatchCanvas::PatchCanvas(QWidget* parent) : QWidget(parent) {
 }
 
 void PatchCanvas::setImage(const QImage& image) {
+  // Same size (the next image of a dataset): the zoomed region stays, for side-by-side checks.
+  if (image.size() != image_.size()) {
+    zoom_ = 1.0;
+    centre_ = {0.5, 0.5};
+  }
   image_ = image;
   overlay_ = QImage();
   selected_.reset();
   marked_.clear();
+  extra_.clear();
   update();
 }
 
@@ -56,17 +64,81 @@ void PatchCanvas::setSelectedPatch(std::optional<QPoint> patch) {
   update();
 }
 
+void PatchCanvas::setExtraSelections(const QList<QPoint>& patches) {
+  extra_ = patches;
+  update();
+}
+
 void PatchCanvas::setMarkedPatches(const QList<QPoint>& patches) {
   marked_ = patches;
   update();
 }
 
-QRectF PatchCanvas::imageRect() const {
+QRectF PatchCanvas::fittedRect() const {
   if (image_.isNull()) return {};
   const double scale = std::min(width() / double(image_.width()), height() / double(image_.height()));
   // whole pixels, so the cached scaled image is drawn 1:1 and the overlay and grid share its edges
   const double w = std::max(1.0, std::round(image_.width() * scale)), h = std::max(1.0, std::round(image_.height() * scale));
   return {std::floor((width() - w) / 2.0), std::floor((height() - h) / 2.0), w, h};
+}
+
+QRectF PatchCanvas::imageRect() const {
+  const QRectF fitted = fittedRect();
+  if (fitted.isEmpty() || zoom_ == 1.0) return fitted;
+  const double w = fitted.width() * zoom_, h = fitted.height() * zoom_;
+  return {width() / 2.0 - centre_.x() * w, height() / 2.0 - centre_.y() * h, w, h};
+}
+
+double PatchCanvas::pixelScale() const {
+  return image_.isNull() ? 0.0 : imageRect().width() / image_.width();
+}
+
+void PatchCanvas::clampCentre() {
+  const QRectF fitted = fittedRect();
+  if (fitted.isEmpty()) return;
+  // Along an axis where the zoomed image is larger than the widget, no empty margin may show;
+  // along one where it is smaller, it stays centred.
+  auto clampAxis = [](double centre, double imageSide, double widgetSide) {
+    if (imageSide <= widgetSide) return 0.5;
+    const double half = widgetSide / 2.0 / imageSide;
+    return std::clamp(centre, half, 1.0 - half);
+  };
+  centre_.setX(clampAxis(centre_.x(), fitted.width() * zoom_, width()));
+  centre_.setY(clampAxis(centre_.y(), fitted.height() * zoom_, height()));
+}
+
+void PatchCanvas::setZoom(double zoom, std::optional<QPointF> anchor) {
+  zoom = std::clamp(zoom, 1.0, kMaxZoom);
+  if (image_.isNull() || zoom == zoom_) return;
+  const QPointF at = anchor.value_or(QPointF(width() / 2.0, height() / 2.0));
+  const QRectF before = imageRect();
+  const QPointF imagePoint((at.x() - before.left()) / before.width(), (at.y() - before.top()) / before.height());
+  zoom_ = zoom;
+  // keep imagePoint under `at`: solve width/2 - c * W + imagePoint * W = at for c
+  const QRectF fitted = fittedRect();
+  const double w = fitted.width() * zoom_, h = fitted.height() * zoom_;
+  centre_ = {imagePoint.x() + (width() / 2.0 - at.x()) / w, imagePoint.y() + (height() / 2.0 - at.y()) / h};
+  clampCentre();
+  update();
+  Q_EMIT zoomChanged(zoom_);
+}
+
+void PatchCanvas::zoomBy(double factor, std::optional<QPointF> anchor) { setZoom(zoom_ * factor, anchor); }
+
+void PatchCanvas::resetZoom() {
+  const bool changed = zoom_ != 1.0;
+  zoom_ = 1.0;
+  centre_ = {0.5, 0.5};
+  update();
+  if (changed) Q_EMIT zoomChanged(zoom_);
+}
+
+void PatchCanvas::panBy(QPointF delta) {
+  const QRectF r = imageRect();
+  if (r.isEmpty()) return;
+  centre_ -= QPointF(delta.x() / r.width(), delta.y() / r.height());
+  clampCentre();
+  update();
 }
 
 QRectF PatchCanvas::patchRect(QPoint patch) const {
@@ -93,15 +165,7 @@ void PatchCanvas::paintEvent(QPaintEvent*) {
     return;
   }
   const QRectF target = imageRect();
-  // The smooth scaling of the image is the costliest part of a paint: done once per image and size.
-  const qreal dpr = devicePixelRatioF();
-  const QSize device = (target.size() * dpr).toSize();
-  if (scaled_.isNull() || scaledKey_ != image_.cacheKey() || scaled_.size() != device || scaled_.devicePixelRatio() != dpr) {
-    scaled_ = QPixmap::fromImage(image_.scaled(device, Qt::IgnoreAspectRatio, Qt::SmoothTransformation));
-    scaled_.setDevicePixelRatio(dpr);
-    scaledKey_ = image_.cacheKey();
-  }
-  painter.drawPixmap(target, scaled_, QRectF(scaled_.rect()));  // 1:1 unless the pixel ratio is fractional
+  drawImage(painter, target);
   if (!overlay_.isNull() && opacity_ > 0.0) {
     // Nearest-neighbour: one flat colour per patch, exactly as the model sees the grid.
     painter.setRenderHint(QPainter::SmoothPixmapTransform, false);
@@ -114,21 +178,63 @@ void PatchCanvas::paintEvent(QPaintEvent*) {
   drawSelection(painter);
 }
 
+void PatchCanvas::drawImage(QPainter& painter, const QRectF& target) {
+  if (zoom_ == 1.0) {
+    // The smooth scaling of the image is the costliest part of a paint: done once per image and size.
+    const qreal dpr = devicePixelRatioF();
+    const QSize device = (target.size() * dpr).toSize();
+    if (scaled_.isNull() || scaledKey_ != image_.cacheKey() || scaled_.size() != device ||
+        scaled_.devicePixelRatio() != dpr) {
+      scaled_ = QPixmap::fromImage(image_.scaled(device, Qt::IgnoreAspectRatio, Qt::SmoothTransformation));
+      scaled_.setDevicePixelRatio(dpr);
+      scaledKey_ = image_.cacheKey();
+    }
+    painter.drawPixmap(target, scaled_, QRectF(scaled_.rect()));  // 1:1 unless the pixel ratio is fractional
+    return;
+  }
+  // Zoomed: only the visible part of the image, smooth while pixels are small, sharp squares from
+  // kPixelExactScale on.
+  const QRectF visible = target.intersected(QRectF(rect()));
+  if (visible.isEmpty()) return;
+  const double sx = image_.width() / target.width(), sy = image_.height() / target.height();
+  const QRectF source((visible.left() - target.left()) * sx, (visible.top() - target.top()) * sy, visible.width() * sx,
+                      visible.height() * sy);
+  // whole source pixels, and the matching (larger) target, so every image pixel keeps its size
+  const QRect whole = source.toAlignedRect().intersected(image_.rect());
+  const QRectF wholeTarget(target.left() + whole.left() / sx, target.top() + whole.top() / sy, whole.width() / sx,
+                           whole.height() / sy);
+  painter.setRenderHint(QPainter::SmoothPixmapTransform, pixelScale() < kPixelExactScale);
+  painter.drawImage(wholeTarget, image_, QRectF(whole));
+  painter.setRenderHint(QPainter::SmoothPixmapTransform, false);
+}
+
 void PatchCanvas::drawGrid(QPainter& painter, const QRectF& target) const {
   if (columns_ == 0 || rows_ == 0) return;
   painter.setRenderHint(QPainter::Antialiasing, false);
   painter.setPen(QPen(QColor(255, 255, 255, 70), 1.0));
   for (int c = 1; c < columns_; ++c) {
     const double x = target.left() + target.width() * c / columns_;
+    if (x < 0 || x > width()) continue;
     painter.drawLine(QPointF(x, target.top()), QPointF(x, target.bottom()));
   }
   for (int r = 1; r < rows_; ++r) {
     const double y = target.top() + target.height() * r / rows_;
+    if (y < 0 || y > height()) continue;
     painter.drawLine(QPointF(target.left(), y), QPointF(target.right(), y));
   }
 }
 
 void PatchCanvas::drawSelection(QPainter& painter) const {
+  painter.setRenderHint(QPainter::Antialiasing, true);
+  painter.setBrush(Qt::NoBrush);
+  for (QPoint patch : extra_) {
+    const QRectF r = patchRect(patch).adjusted(-1, -1, 1, 1);
+    if (r.isEmpty()) continue;
+    painter.setPen(QPen(Qt::black, 3.0));
+    painter.drawRect(r);
+    painter.setPen(QPen(Qt::white, 1.5, Qt::DashLine));
+    painter.drawRect(r);
+  }
   if (!selected_) return;
   const QRectF r = patchRect(*selected_);
   if (r.isEmpty()) return;
@@ -157,10 +263,60 @@ void PatchCanvas::drawMarks(QPainter& painter) const {
 
 void PatchCanvas::mousePressEvent(QMouseEvent* event) {
   if (event->button() != Qt::LeftButton) return QWidget::mousePressEvent(event);
-  if (const auto patch = patchAt(event->position())) Q_EMIT patchClicked(*patch);
+  if (zoom_ == 1.0) {  // nothing to pan: pin at once (the snappiest click)
+    if (const auto patch = patchAt(event->position())) emitClick(*patch, event->modifiers());
+    return;
+  }
+  pressAt_ = lastDrag_ = event->position();
+  pressModifiers_ = event->modifiers();
+  dragging_ = false;
+}
+
+void PatchCanvas::mouseReleaseEvent(QMouseEvent* event) {
+  if (event->button() != Qt::LeftButton || !pressAt_) return QWidget::mouseReleaseEvent(event);
+  const QPointF at = *pressAt_;
+  pressAt_.reset();
+  if (dragging_) {
+    dragging_ = false;
+    unsetCursor();
+    return;
+  }
+  if (const auto patch = patchAt(at)) emitClick(*patch, pressModifiers_);
+}
+
+void PatchCanvas::emitClick(QPoint patch, Qt::KeyboardModifiers modifiers) {
+  if (modifiers & Qt::ShiftModifier) Q_EMIT patchShiftClicked(patch);
+  else Q_EMIT patchClicked(patch);
+}
+
+void PatchCanvas::mouseDoubleClickEvent(QMouseEvent* event) {
+  if (event->button() == Qt::LeftButton && zoom_ != 1.0) return resetZoom();
+  mousePressEvent(event);
+}
+
+void PatchCanvas::wheelEvent(QWheelEvent* event) {
+  const double notches = event->angleDelta().y() / 120.0;
+  if (notches == 0.0 || image_.isNull()) return QWidget::wheelEvent(event);
+  zoomBy(std::pow(kWheelStep, notches), event->position());
+  event->accept();
+}
+
+void PatchCanvas::resizeEvent(QResizeEvent* event) {
+  QWidget::resizeEvent(event);
+  clampCentre();
 }
 
 void PatchCanvas::mouseMoveEvent(QMouseEvent* event) {
+  if (pressAt_ && (event->buttons() & Qt::LeftButton)) {
+    if (!dragging_ && (event->position() - *pressAt_).manhattanLength() >= QApplication::startDragDistance()) {
+      dragging_ = true;
+      setCursor(Qt::ClosedHandCursor);
+    }
+    if (dragging_) {
+      panBy(event->position() - lastDrag_);
+      lastDrag_ = event->position();
+    }
+  }
   const QPoint patch = patchAt(event->position()).value_or(QPoint(-1, -1));
   if (patch != hovered_) {
     hovered_ = patch;

@@ -76,6 +76,10 @@ class FeatureMapView : public QWidget {
   void setBasisLocked(bool locked);
   void setClusterCount(int k);
   void setOpacity(double opacity);
+  /// Shows `basis` (e.g. from a view manifest) instead of fitting one: locked, it stays for new
+  /// images and models; unlocked, the next new source refits. Throws InvalidArgumentError for an
+  /// inconsistent basis (sizes that do not match dim and count, fewer than 3 components).
+  void setBasis(PcaRgbBasis basis, bool lock);
 
   PatchCanvas* canvas() const noexcept { return canvas_; }
   QComboBox* modeBox() const noexcept { return mode_; }

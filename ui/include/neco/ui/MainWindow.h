@@ -7,6 +7,7 @@
 
 #include "neco/core/Colormap.h"
 #include "neco/ui/FeatureService.h"
+#include "neco/ui/ViewManifest.h"
 
 #include <QMainWindow>
 #include <QPoint>
@@ -17,6 +18,8 @@
 
 class QDockWidget;
 class QLabel;
+class QTimer;
+class QMenu;
 
 namespace neco::ui {
 
@@ -64,6 +67,8 @@ class MainWindow : public QMainWindow {
   /// across the dataset's patch bank.
   NearFarStrip* nearFarStrip() const noexcept { return nearFar_; }
   PatchBankBuilder* patchBankBuilder() const noexcept { return bankBuilder_; }
+  /// Raises the Near / far dock with room for its thumbnails (most of the bottom row).
+  void showNearFar();
   /// Image ▸ Build Patch Bank: extracts every listed image with the current model (worker thread,
   /// progress in the status bar). A model change drops the bank (its features would be stale).
   void buildPatchBank();
@@ -71,7 +76,17 @@ class MainWindow : public QMainWindow {
   void toggleShortcutSheet();
   ShortcutSheet* shortcutSheet() const noexcept { return shortcuts_; }
   /// Pins the similarity query to patch (column, row); the heatmap follows when features are ready.
+  /// Clears the queries added with addQueryPatch.
   void selectPatch(QPoint patch);
+  /// Shift-click: adds a further query patch (or removes it when it is one already); the heatmap
+  /// then shows, per patch, its highest similarity to any query. The first query stays the one
+  /// the permutation view and the near/far strip follow.
+  void addQueryPatch(QPoint patch);
+  const QList<QPoint>& extraQueries() const noexcept { return extraQueries_; }
+  /// View ▸ Hover Preview (H): while on, the heatmap previews the patch under the cursor and
+  /// returns to the pinned query when the cursor leaves the image.
+  void setHoverPreview(bool on);
+  bool hoverPreview() const noexcept { return hoverPreview_; }
   /// Loads a checkpoint file or Hugging Face folder off the UI thread (newer requests supersede
   /// older ones) with the options remembered by File ▸ Checkpoint Options… (or these). On success
   /// the model is swapped, the current image re-extracted, modelChanged emitted; on failure the
@@ -113,7 +128,37 @@ class MainWindow : public QMainWindow {
   /// non-modal message boxes.
   void setInteractive(bool interactive);
 
+  // ---- Reproducible exports (MainWindowExport.cpp; the manifest keys are in docs/EXPORTS.md) ----
+  /// The current view as a manifest: weights (checkpoint path + SHA-256, demo seed or live step),
+  /// image (path + SHA-256), every view setting and the PCA basis. Throws IoError when the
+  /// checkpoint or image cannot be read to hash it, InvalidArgumentError without an open image.
+  ViewManifest viewManifest() const;
+  /// File ▸ Export View… (Ctrl+E): writes, next to `basePath` (any .png/.json suffix is dropped):
+  ///   <base>.png              the similarity canvas (image, heatmap, grid, selected patch),
+  ///                           re-composed from the image and the per-patch overlay at `scale` x the
+  ///                           image's pixel size (exportViewAtWidth: that width, aspect kept);
+  ///   <base>.similarity.csv   row, column, cosine similarity of every patch (with a query patch);
+  ///   <base>.permutation.csv  + .svg  the student and teacher soft permutation matrices (with a row);
+  ///   <base>.features.png     the Feature maps overlay at the same size (when a map is shown);
+  ///   <base>.json             the manifest, which File ▸ Open View… reopens.
+  /// Every file is written through QSaveFile and only committed when all could be written; on
+  /// failure nothing new is left, the error is shown (naming the file) and exportFailed emitted.
+  /// Returns whether the export succeeded.
+  bool exportView(const QString& basePath, int scale);
+  bool exportViewAtWidth(const QString& basePath, int pixelWidth);
+  /// File ▸ Open View…: reads a manifest, checks the image's and the checkpoint's SHA-256 (refused
+  /// with a message naming both hashes on a mismatch, or the missing file), applies every setting,
+  /// loads the weights (checkpoint or demo) and the image and pins the query patch; viewOpened is
+  /// emitted once that heatmap is shown. False (message shown, viewOpenFailed emitted) when it was
+  /// refused up front; a later failure (checkpoint load, image decode) emits viewOpenFailed too.
+  bool openView(const QString& manifestPath);
+
  Q_SIGNALS:
+  /// The view of a manifest is fully restored (weights, settings, image, query, heatmap).
+  void viewOpened();
+  void viewOpenFailed(QString manifestPath, QString message);
+  /// An export failed; `path` is the file that could not be written.
+  void exportFailed(QString path, QString message);
   /// Emitted after the overlay was recomputed for the current query and features.
   void heatmapUpdated();
   /// Emitted when features of the current image and model arrived (superseded results are not).
@@ -140,7 +185,8 @@ class MainWindow : public QMainWindow {
   void onFeaturesReady(quint64 id, const FeaturesPtr& features, double milliseconds);
   void onFailed(quint64 id, const QString& path, const QString& message);
   void requestFeatures();
-  void updateHeatmap();
+  void updateHeatmap();  // the heatmap, then (a frame later) the views that follow the query
+  void paintHeatmap();   // the heatmap alone (hover previews)
   void updateStatus();
   void showError(const QString& title, const QString& message);
   void onModelChanged(std::shared_ptr<const FeatureExtractor> model);
@@ -148,7 +194,16 @@ class MainWindow : public QMainWindow {
   void buildFeatureDocks();  // MainWindowViews.cpp: feature maps, near/far strip, patch bank
   void updateNearFar();
   void dropPatchBank();
+  void updateFollowers();  // the views that follow the query one frame after the heatmap
   void jumpTo(const QString& path, QPoint patch);
+  // MainWindowExport.cpp
+  void addViewFileActions(QMenu* file);
+  void chooseExport();
+  void connectViewRestore();
+  bool exportViewSized(const QString& basePath, int scale, int pixelWidth);
+  void applyViewSettings(const ViewManifest& m);
+  void failOpenView(const QString& message);
+  QString checkpointSha256(const QString& path) const;
 
   FeatureService* service_;
   PatchCanvas* canvas_;
@@ -169,7 +224,8 @@ class MainWindow : public QMainWindow {
   QDockWidget* featureMapsDock_ = nullptr;
   QDockWidget* nearFarDock_ = nullptr;
   std::optional<std::pair<QString, QPoint>> pendingJump_;
-  bool hasBank_ = false;  // a near/far click into another image
+  bool hasBank_ = false;
+  QTimer* followers_ = nullptr;  // single shot: the permutation view and near/far strip follow  // a near/far click into another image
   QDockWidget* permutationDock_ = nullptr;
   QDockWidget* xrayDock_ = nullptr;
   QDockWidget* qualityDock_ = nullptr;
@@ -192,8 +248,17 @@ class MainWindow : public QMainWindow {
   FeaturesPtr features_;
   double extractMs_ = 0.0;
   std::optional<QPoint> query_;
+  QList<QPoint> extraQueries_;
+  bool hoverPreview_ = false;
+  std::optional<QPoint> preview_;  // the hovered patch while previewing
   std::vector<float> similarity_;
   bool interactive_ = true;
+  // A view being reopened (openView): waiting for its model, then for its image's features.
+  enum class RestoreStage { None, Model, Features };
+  RestoreStage restoreStage_ = RestoreStage::None;
+  ViewManifest restoring_;
+  QString restoringFrom_;
+  mutable QString hashedCheckpoint_, hashedStamp_, hashedSha_;  // the last checkpoint hash, by path + mtime + size
 };
 
 }  // namespace neco::ui

@@ -1,0 +1,314 @@
+// File ▸ Export View… and File ▸ Open View… on the demo, headless: the export writes every file
+// (PNG at the chosen resolution with the canvas's colour logic, CSV equal to the similarity map,
+// SVG, manifest), the manifest round-trips, a fresh window with other settings reopens the exact
+// view (same numbers, same pixels), tampered manifests are refused naming what is wrong, and an
+// unwritable destination leaves no file.
+#include "neco/core/Colormap.h"
+#include "neco/core/FeatureExtractor.h"
+#include "neco/core/Log.h"
+#include "neco/ui/FeatureMapView.h"
+#include "neco/ui/MainWindow.h"
+#include "neco/ui/PatchCanvas.h"
+#include "neco/ui/PermutationView.h"
+#include "neco/ui/SimilarityControls.h"
+#include "neco/ui/ViewManifest.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <cmath>
+
+using neco::ui::MainWindow;
+
+class ViewExportTest : public QObject {
+  Q_OBJECT
+
+ private:
+  QTemporaryDir tmp_;
+  QString demoRoot_;
+  QString manifest_;  // written by the first test, reopened and tampered with by the others
+  std::shared_ptr<const neco::FeatureExtractor> extractor_;
+
+  static QColor blend(QColor under, neco::PaletteColor over, double alpha) {
+    auto mix = [alpha](int u, int o) { return static_cast<int>(std::lround(alpha * o + (1 - alpha) * u)); };
+    return QColor(mix(under.red(), over.r), mix(under.green(), over.g), mix(under.blue(), over.b));
+  }
+  static bool close(QColor a, QColor b, int tolerance = 3) {
+    return std::abs(a.red() - b.red()) <= tolerance && std::abs(a.green() - b.green()) <= tolerance &&
+           std::abs(a.blue() - b.blue()) <= tolerance;
+  }
+  static QByteArray read(const QString& path) {
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+  }
+  static void write(const QString& path, const QByteArray& data) {
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(data);
+  }
+  static void showWindow(MainWindow& w) {
+    w.setInteractive(false);
+    w.resize(1400, 900);
+    w.show();
+  }
+  // Waits until the heatmap of `patch` and a feature map are shown.
+  static void waitForView(MainWindow& w) {
+    QTRY_VERIFY_WITH_TIMEOUT(!w.similarity().empty(), 60000);
+    QTRY_VERIFY_WITH_TIMEOUT(!w.featureMapView()->overlay().isNull() && !w.featureMapView()->busy(), 60000);
+    QTRY_VERIFY_WITH_TIMEOUT(w.permutationView()->studentRow().has_value(), 20000);
+  }
+  // Tampers one key of the manifest (a dotted path) and returns the new file.
+  QString tampered(const QString& name, const QString& section, const QString& key, const QJsonValue& value,
+                   QString from = {}) {
+    QJsonObject root = QJsonDocument::fromJson(read(from.isEmpty() ? manifest_ : from)).object();
+    if (section.isEmpty()) {
+      root[key] = value;
+    } else {
+      QJsonObject inner = root[section].toObject();
+      inner[key] = value;
+      root[section] = inner;
+    }
+    const QString path = tmp_.filePath(name);
+    write(path, QJsonDocument(root).toJson());
+    return path;
+  }
+  // Opens `path` in a fresh window and returns the message it was refused with.
+  QString refusal(const QString& path) {
+    MainWindow w(extractor_);
+    w.setInteractive(false);
+    QSignalSpy failed(&w, &MainWindow::viewOpenFailed);
+    if (w.openView(path)) return QStringLiteral("<accepted>");
+    return failed.isEmpty() ? QStringLiteral("<no signal>") : failed.front().at(1).toString();
+  }
+
+ private Q_SLOTS:
+  void initTestCase() {
+    QVERIFY(tmp_.isValid());
+    demoRoot_ = tmp_.filePath(QStringLiteral("demo"));
+    neco::LogOptions log;
+    log.file = false;
+    neco::configureLogging(log);
+    extractor_ = neco::FeatureExtractor::createDemo(0);
+  }
+
+  void exportWritesEveryFileAndAFreshWindowReopensTheExactView() {
+    MainWindow w(extractor_);
+    showWindow(w);
+    w.openDemo(demoRoot_);
+    QTRY_VERIFY_WITH_TIMEOUT(w.currentPath().startsWith(demoRoot_) && w.currentFeatures() != nullptr, 120000);
+    w.controls()->setColormap(neco::ColormapKind::Turbo);
+    w.controls()->setOpacity(0.7);
+    w.permutationView()->setStudentSteepness(30.0);
+    w.permutationView()->setTeacherSteepness(300.0);
+    w.permutationView()->setNetwork(neco::SortNetworkKind::OddEven);
+    w.featureMapView()->setComponents({1, 2, 0});
+    const QPoint query(5, 6);
+    w.selectPatch(query);
+    w.addQueryPatch(QPoint(1, 8));  // the heatmap is the max over both queries
+    waitForView(w);
+    w.featureMapView()->setBasisLocked(true);  // the basis travels in the manifest as numbers
+
+    const QString base = tmp_.filePath(QStringLiteral("out/view"));
+    QVERIFY(QDir().mkpath(tmp_.filePath(QStringLiteral("out"))));
+    QVERIFY(w.exportView(base, 2));
+    for (const char* suffix :
+         {".png", ".similarity.csv", ".permutation.csv", ".permutation.svg", ".features.png", ".json"})
+      QVERIFY2(QFileInfo::exists(base + QLatin1String(suffix)), suffix);
+
+    // The PNG: twice the image's pixels; a patch centre is the image blended with its colour.
+    const QImage image = w.canvas()->image();
+    const QImage png(base + QStringLiteral(".png"));
+    QCOMPARE(png.size(), image.size() * 2);
+    const QImage scaled =
+        image.convertToFormat(QImage::Format_RGB32).scaled(png.size(), Qt::IgnoreAspectRatio, Qt::SmoothTransformation);
+    const auto f = w.currentFeatures();
+    const neco::Colormap turbo(neco::ColormapKind::Turbo);
+    for (QPoint patch : {query, QPoint(1, 1), QPoint(f->gridW - 2, f->gridH - 1)}) {
+      const QPoint centre(int((patch.x() + 0.5) * png.width() / f->gridW),
+                          int((patch.y() + 0.5) * png.height() / f->gridH));
+      const float sim = w.similarity()[std::size_t(patch.y() * f->gridW + patch.x())];
+      const QColor expected = blend(scaled.pixelColor(centre), turbo.map(sim, -1.f, 1.f), 0.7);
+      QVERIFY2(close(png.pixelColor(centre), expected),
+               qPrintable(QStringLiteral("patch %1,%2: %3 vs %4")
+                              .arg(patch.x())
+                              .arg(patch.y())
+                              .arg(png.pixelColor(centre).name(), expected.name())));
+    }
+    QCOMPARE(QImage(base + QStringLiteral(".features.png")).size(), png.size());
+
+    // The CSV: one row per patch, the exact similarity values.
+    const QList<QByteArray> lines = read(base + QStringLiteral(".similarity.csv")).trimmed().split('\n');
+    QCOMPARE(lines.front(), QByteArray("row,column,similarity"));
+    QCOMPARE(lines.size() - 1, f->gridW * f->gridH);
+    for (int i = 1; i < lines.size(); ++i) {
+      const QList<QByteArray> cells = lines[i].split(',');
+      QCOMPARE(cells.size(), 3);
+      const int row = cells[0].toInt(), col = cells[1].toInt();
+      QCOMPARE(cells[2].toFloat(), w.similarity()[std::size_t(row * f->gridW + col)]);
+    }
+    const int n = w.permutationView()->studentRow()->n;
+    QCOMPARE(read(base + QStringLiteral(".permutation.csv")).trimmed().split('\n').size(), 1 + 2 * n * n);
+    const QByteArray svg = read(base + QStringLiteral(".permutation.svg"));
+    QVERIFY(svg.startsWith("<?xml") && svg.trimmed().endsWith("</svg>"));
+    QCOMPARE(svg.count("<rect "), 1 + 2 * n * n);
+
+    // The manifest round-trips and records the view.
+    manifest_ = base + QStringLiteral(".json");
+    const neco::ui::ViewManifest m = neco::ui::viewManifestFromJson(read(manifest_), manifest_);
+    QCOMPARE(neco::ui::toJson(neco::ui::viewManifestFromJson(neco::ui::toJson(m), manifest_)), neco::ui::toJson(m));
+    QVERIFY(m.source == neco::ui::ViewModelSource::Demo);
+    QCOMPARE(QString::fromStdString(m.model.weights), QString::fromStdString(extractor_->describe().weights));
+    QCOMPARE(m.layerIndex, m.model.depth);
+    QCOMPARE(m.imagePath, QFileInfo(w.currentPath()).absoluteFilePath());
+    QCOMPARE(m.imageSha256.size(), 64);
+    QCOMPARE(m.queryPatch, std::optional<QPoint>(query));
+    QCOMPARE(m.extraQueryPatches, QList<QPoint>{QPoint(1, 8)});
+    QVERIFY(m.colormap == neco::ColormapKind::Turbo);
+    QCOMPARE(m.opacity, 0.7);
+    QCOMPARE(m.studentSteepness, 30.0);
+    QVERIFY(m.network == neco::SortNetworkKind::OddEven);
+    QCOMPARE(m.exportSize, png.size());
+    QVERIFY(m.basisLocked && !m.basis.empty());
+    QCOMPARE(m.basis.components, w.featureMapView()->basis()->components);
+
+    // A fresh window with other settings reopens the same view.
+    MainWindow v(extractor_);
+    showWindow(v);
+    v.controls()->setInputSize(112);
+    v.controls()->setColormap(neco::ColormapKind::Inferno);
+    v.controls()->setOpacity(0.2);
+    v.permutationView()->setStudentSteepness(5.0);
+    QSignalSpy opened(&v, &MainWindow::viewOpened);
+    QVERIFY(v.openView(manifest_));
+    QTRY_COMPARE_WITH_TIMEOUT(opened.count(), 1, 120000);
+    QCOMPARE(v.controls()->inputSize(), w.controls()->inputSize());
+    QVERIFY(v.controls()->colormap() == neco::ColormapKind::Turbo);
+    QCOMPARE(v.controls()->opacity(), 0.7);
+    QCOMPARE(v.canvas()->selectedPatch(), std::optional<QPoint>(query));
+    QCOMPARE(v.extraQueries(), QList<QPoint>{QPoint(1, 8)});
+    QCOMPARE(v.permutationView()->studentSteepness(), 30.0);
+    QCOMPARE(v.permutationView()->teacherSteepness(), 300.0);
+    QVERIFY(v.permutationView()->network() == neco::SortNetworkKind::OddEven);
+    QCOMPARE(v.featureMapView()->components(), w.featureMapView()->components());
+    QVERIFY(v.featureMapView()->basisLocked());
+    QCOMPARE(v.similarity(), w.similarity());
+    waitForView(v);
+    const QString again = tmp_.filePath(QStringLiteral("out/again"));
+    QVERIFY(v.exportView(again, 2));
+    QCOMPARE(QImage(again + QStringLiteral(".png")), png);
+    QCOMPARE(QImage(again + QStringLiteral(".features.png")), QImage(base + QStringLiteral(".features.png")));
+    QCOMPARE(read(again + QStringLiteral(".similarity.csv")), read(base + QStringLiteral(".similarity.csv")));
+    QCOMPARE(read(again + QStringLiteral(".permutation.csv")), read(base + QStringLiteral(".permutation.csv")));
+
+    // A pixel width keeps the aspect ratio.
+    QVERIFY(w.exportViewAtWidth(tmp_.filePath(QStringLiteral("out/wide.png")), 300));
+    QCOMPARE(QImage(tmp_.filePath(QStringLiteral("out/wide.png"))).width(), 300);
+  }
+
+  void tamperedManifestsAreRefusedNamingWhatIsWrong() {
+    QVERIFY2(!manifest_.isEmpty(), "needs the export of the first test");
+    const QJsonObject root = QJsonDocument::fromJson(read(manifest_)).object();
+    const QString imageSha = root[QStringLiteral("image")].toObject()[QStringLiteral("sha256")].toString();
+
+    const QString badHash = QString(64, QLatin1Char('0'));
+    QString message =
+        refusal(tampered(QStringLiteral("hash.json"), QStringLiteral("image"), QStringLiteral("sha256"), badHash));
+    QVERIFY2(message.contains(badHash) && message.contains(imageSha), qPrintable(message));
+
+    const QString missing = tmp_.filePath(QStringLiteral("nowhere/scene.png"));
+    message = refusal(tampered(QStringLiteral("path.json"), QStringLiteral("image"), QStringLiteral("path"), missing));
+    QVERIFY2(message.contains(missing), qPrintable(message));
+
+    // A checkpoint whose bytes are not the recorded ones (any existing file stands in for one).
+    QString ckpt = tampered(QStringLiteral("ckpt.json"), QStringLiteral("model"), QStringLiteral("source"),
+                            QStringLiteral("checkpoint"));
+    ckpt = tampered(QStringLiteral("ckpt.json"), QStringLiteral("model"), QStringLiteral("checkpointPath"),
+                    root[QStringLiteral("image")].toObject()[QStringLiteral("path")].toString(), ckpt);
+    ckpt = tampered(QStringLiteral("ckpt.json"), QStringLiteral("model"), QStringLiteral("checkpointSha256"), badHash,
+                    ckpt);
+    message = refusal(ckpt);
+    QVERIFY2(message.contains(badHash) && message.contains(imageSha) && message.contains(QStringLiteral("checkpoint")),
+             qPrintable(message));
+
+    message =
+        refusal(tampered(QStringLiteral("opacity.json"), QStringLiteral("similarity"), QStringLiteral("opacity"), 3.0));
+    QVERIFY2(message.contains(QStringLiteral("similarity.opacity")), qPrintable(message));
+    message = refusal(tampered(QStringLiteral("schema.json"), QString(), QStringLiteral("schemaVersion"), 99));
+    QVERIFY2(message.contains(QStringLiteral("schemaVersion")), qPrintable(message));
+  }
+
+  void aCheckpointViewIsReopenedAndRefusedOnceTheFileChanged() {
+    // A copy, so the test can change its bytes afterwards.
+    const QString checkpoint = tmp_.filePath(QStringLiteral("model.safetensors"));
+    QVERIFY(QFile::copy(
+        QDir(QStringLiteral(NECO_TEST_DATA_DIR)).filePath(QStringLiteral("vit/dinov2_reg4.safetensors")), checkpoint));
+    MainWindow w(extractor_);
+    showWindow(w);
+    w.openDemo(demoRoot_);
+    QTRY_VERIFY_WITH_TIMEOUT(w.currentFeatures() != nullptr, 120000);
+    QSignalSpy changed(&w, &MainWindow::modelChanged);
+    w.openCheckpoint(checkpoint);
+    QVERIFY(changed.wait(60000));
+    QTRY_VERIFY_WITH_TIMEOUT(w.currentFeatures() && w.currentFeatures()->dim == 32, 60000);
+    w.selectPatch(QPoint(4, 2));
+    waitForView(w);
+    const QString base = tmp_.filePath(QStringLiteral("ckpt/view"));
+    QVERIFY(QDir().mkpath(tmp_.filePath(QStringLiteral("ckpt"))));
+    QVERIFY(w.exportView(base, 1));
+    const neco::ui::ViewManifest m = neco::ui::viewManifestFromJson(read(base + QStringLiteral(".json")), base);
+    QVERIFY(m.source == neco::ui::ViewModelSource::Checkpoint);
+    QCOMPARE(m.checkpointPath, QFileInfo(checkpoint).absoluteFilePath());
+    QCOMPARE(m.checkpointSha256, neco::ui::contentSha256(checkpoint));
+    QCOMPARE(m.model.embedDim, 32);
+
+    MainWindow v(extractor_);  // starts on the demo model
+    showWindow(v);
+    QSignalSpy opened(&v, &MainWindow::viewOpened);
+    QVERIFY(v.openView(base + QStringLiteral(".json")));
+    QTRY_COMPARE_WITH_TIMEOUT(opened.count(), 1, 120000);
+    QCOMPARE(v.currentModel().embedDim, 32);
+    QCOMPARE(v.similarity(), w.similarity());
+
+    // The file changed since: refused, naming both hashes.
+    QFile file(checkpoint);
+    QVERIFY(file.open(QIODevice::Append));
+    file.write("x");
+    file.close();
+    const QString now = neco::ui::contentSha256(checkpoint);
+    const QString message = refusal(base + QStringLiteral(".json"));
+    QVERIFY2(message.contains(now) && message.contains(m.checkpointSha256), qPrintable(message));
+    QFile::remove(checkpoint);
+    QVERIFY2(refusal(base + QStringLiteral(".json")).contains(QStringLiteral("does not exist")), "missing checkpoint");
+  }
+
+  void anUnwritableDestinationLeavesNoFile() {
+    MainWindow w(extractor_);
+    showWindow(w);
+    w.openDemo(demoRoot_);
+    QTRY_VERIFY_WITH_TIMEOUT(w.currentFeatures() != nullptr, 120000);
+    w.selectPatch(QPoint(2, 3));
+    waitForView(w);
+    QSignalSpy failed(&w, &MainWindow::exportFailed);
+    const QString missingDir = tmp_.filePath(QStringLiteral("no/such/folder/view"));
+    QVERIFY(!w.exportView(missingDir, 1));
+    QCOMPARE(failed.count(), 1);
+    QVERIFY(failed.front().at(0).toString().startsWith(tmp_.filePath(QStringLiteral("no/such/folder"))));
+    // One file of the set cannot be written (a folder in its place): none of the others appear.
+    const QString dir = tmp_.filePath(QStringLiteral("partial"));
+    QVERIFY(QDir().mkpath(dir + QStringLiteral("/view.features.png")));
+    QVERIFY(!w.exportView(dir + QStringLiteral("/view"), 1));
+    QCOMPARE(failed.count(), 2);
+    QVERIFY2(failed.back().at(0).toString().endsWith(QStringLiteral("view.features.png")),
+             qPrintable(failed.back().at(0).toString()));
+    QCOMPARE(QDir(dir).entryList(QDir::Files | QDir::NoDotAndDotDot), QStringList());
+  }
+};
+
+QTEST_MAIN(ViewExportTest)
+#include "ViewExportTest.moc"
