@@ -20,6 +20,8 @@ shot() {  # name, then studio arguments
 shot studio-similarity --patch 6,8 --window-size 1400x900
 # The Near / far strip ranking the query's patches across the demo's patch bank.
 shot studio-near-far --patch 6,8 --patch-bank --show near-far --window-size 1600x1000
+# The query in the next images of the dataset, best matches boxed (a dot: mutual nearest neighbours).
+shot studio-cross-image --patch 6,8 --show cross-image --window-size 1600x1000
 # PCA-RGB of the patch features beside the similarity view, the dataset browser on the left.
 shot studio-feature-maps --patch 6,8 --show feature-maps --window-size 1600x1000
 # Zoomed in: image pixels as sharp squares, the grid on the exact patch boundaries.
@@ -32,4 +34,4 @@ shot studio-open-error --patch 6,8 --checkpoint tests/data/malformed/torch/os-sy
 # The permutation and sorting network views: student steepness 30 against teacher 300, so they differ.
 shot studio-permutation --patch 6,8 --window-size 1700x1100 --steepness 30,300
 # The Training dock after a short demo run trained in the studio; the views show its final student.
-shot studio-training --patch 6,8 --window-size 1700x1100 --train-steps 60
+shot studio-training --patch 6,8 --window-size 1700x1100 --train-steps 60 --show training

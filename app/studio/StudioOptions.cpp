@@ -123,6 +123,7 @@ std::optional<StudioOptions> parseStudioOptions(const QStringList& arguments) {
   }
 
   StudioOptions o;
+  o.given = parser.optionNames();
   o.image = parser.value(image);
   o.checkpoint = parser.value(checkpoint);
   o.demoRoot = parser.isSet(demoRoot) ? parser.value(demoRoot)
@@ -214,6 +215,7 @@ const QList<QPair<QString, QString>>& knownDockNames() {
       {QStringLiteral("permutation"), QStringLiteral("permutationDock")},
       {QStringLiteral("feature-maps"), QStringLiteral("featureMapsDock")},
       {QStringLiteral("near-far"), QStringLiteral("nearFarDock")},
+      {QStringLiteral("cross-image"), QStringLiteral("crossImageDock")},
       {QStringLiteral("log"), QStringLiteral("logDock")},
       {QStringLiteral("xray"), QStringLiteral("trainingXRayDock")},
       {QStringLiteral("quality"), QStringLiteral("segmentationQualityDock")},

@@ -159,14 +159,25 @@ int main(int argc, char** argv) {
   }
   qInstallMessageHandler(qtMessageToSpdlog);
 
+  // A session of its own (layout, view settings, crash restore) only for a person at the window: the
+  // screenshot and benchmark modes must look and measure the same on every machine.
+  const bool personal = options->screenshot.isEmpty() && !options->benchUi;
+  const bool crashed = personal && neco::ui::MainWindow::previousSessionCrashed();  // before anything autosaves
   neco::ui::MainWindow window(neco::FeatureExtractor::createDemo());
-  window.controls()->setInputSize(options->inputSize);
-  window.controls()->setOpacity(options->opacity);
-  window.controls()->setColormap(neco::parseColormap(options->colormap.toStdString()));
+  bool layoutRestored = false;
+  if (personal) {
+    layoutRestored = window.restoreLayout();
+    window.restoreViewSettings();
+  }
+  // Options given on the command line win over the saved session; the defaults apply without one.
+  auto use = [&](const char* name) { return !personal || options->given.contains(QLatin1String(name)); };
+  if (use("input-size")) window.controls()->setInputSize(options->inputSize);
+  if (use("opacity")) window.controls()->setOpacity(options->opacity);
+  if (use("colormap")) window.controls()->setColormap(neco::parseColormap(options->colormap.toStdString()));
   window.permutationView()->setStudentSteepness(options->studentSteepness);
   window.permutationView()->setTeacherSteepness(options->teacherSteepness);
   window.permutationView()->setNetwork(neco::parseSortNetwork(options->network.toStdString()));
-  window.resize(options->windowSize);
+  if (!layoutRestored || options->given.contains(QStringLiteral("window-size"))) window.resize(options->windowSize);
   if (options->benchUi) return neco::studio::runUiBench(window, *options);
   if (!options->screenshot.isEmpty()) {
     armScreenshot(window, *options);  // error dialogs stay on: they do not block, and show in the PNG
@@ -181,8 +192,8 @@ int main(int argc, char** argv) {
       window.toggleShortcutSheet();
       continue;
     }
-    if (name == QStringLiteral("near-far")) {
-      window.showNearFar();
+    if (name == QStringLiteral("near-far") || name == QStringLiteral("cross-image")) {
+      window.showBottomDock(name == QStringLiteral("near-far") ? "nearFarDock" : "crossImageDock");
       continue;
     }
     for (const auto& [known, object] : neco::studio::knownDockNames())
@@ -190,6 +201,11 @@ int main(int argc, char** argv) {
         if (auto* dock = window.findChild<QDockWidget*>(object)) {
           dock->show();
           dock->raise();
+          // the Training dock shares the right column: give it most of the height (its curves)
+          if (name == QStringLiteral("training"))
+            QTimer::singleShot(0, &window, [&window, dock] {
+              window.resizeDocks({dock}, {window.height() * 7 / 10}, Qt::Vertical);
+            });
         }
   }
   if (!options->checkpoint.isEmpty()) window.openCheckpoint(options->checkpoint);
@@ -197,7 +213,12 @@ int main(int argc, char** argv) {
     window.trainingPanel()->setMaxSteps(options->trainSteps);
     window.trainDemo();
   }
-  if (options->image.isEmpty()) window.openDemo(options->demoRoot);
-  else window.openImage(options->image);
+  if (!options->image.isEmpty()) {
+    window.openImage(options->image);
+  } else if (crashed && options->checkpoint.isEmpty() && window.restoreSession()) {
+    spdlog::warn("the last session did not close cleanly: its dataset, image, query and checkpoint were restored");
+  } else {
+    window.openDemo(options->demoRoot);
+  }
   return QApplication::exec();
 }

@@ -239,6 +239,15 @@ class DatasetBrowserTest : public QObject {
     QVERIFY(has(QStringLiteral("Next Image"), QStringLiteral("F")));
     QVERIFY(has(QStringLiteral("Previous Image"), QStringLiteral("D")));
     QVERIFY(has(QStringLiteral("Open Folder"), QStringLiteral("Shift")));
+    // No key does two things (Qt would then do neither).
+    QHash<QString, QString> owner;
+    for (const auto& e : sheet->entries()) {
+      if (e.section == QStringLiteral("Mouse")) continue;
+      for (const QString& key : e.keys.split(QStringLiteral(" or "))) {
+        QVERIFY2(!owner.contains(key), qPrintable(key + QStringLiteral(": ") + owner.value(key) + QStringLiteral(" and ") + e.description));
+        owner.insert(key, e.description);
+      }
+    }
     QVERIFY(has(QStringLiteral("Patch Grid"), QStringLiteral("G")));
     // The window is dimmed behind the sheet's panel: a corner pixel got darker.
     const QImage after = w.grab().toImage();

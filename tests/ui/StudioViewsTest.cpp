@@ -6,16 +6,21 @@
 #include "neco/core/Log.h"
 #include "neco/core/PatchBank.h"
 #include "neco/core/Similarity.h"
+#include "neco/ui/CrossImageView.h"
 #include "neco/ui/DatasetBrowser.h"
 #include "neco/ui/FeatureMapView.h"
 #include "neco/ui/MainWindow.h"
 #include "neco/ui/NearFarStrip.h"
 #include "neco/ui/PatchBankBuilder.h"
 #include "neco/ui/PatchCanvas.h"
+#include "neco/ui/SimilarityControls.h"
 
 #include <QAction>
+#include <QCheckBox>
 #include <QComboBox>
+#include <QDockWidget>
 #include <QFileInfo>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -175,6 +180,79 @@ class StudioViewsTest : public QObject {
     QTRY_COMPARE(w.canvas()->selectedPatch(), std::optional<QPoint>(p));
     fit->trigger();
     QCOMPARE(w.canvas()->zoom(), 1.0);
+  }
+
+  void sessionIsAutosavedAndRestoredAfterACrash() {
+    QSettings().clear();
+    QString image;
+    {
+      auto w = std::make_unique<MainWindow>(extractor_);
+      w->setInteractive(false);
+      w->resize(1400, 900);
+      w->show();
+      openDemoAndWait(*w);
+      QVERIFY(w->nextImage());
+      QTRY_VERIFY_WITH_TIMEOUT(w->currentPath().endsWith(QStringLiteral("49.jpg")) && w->currentFeatures(), 60000);
+      image = w->currentPath();
+      w->controls()->setColormap(neco::ColormapKind::Turbo);
+      w->controls()->setOpacity(0.35);
+      w->selectPatch(QPoint(4, 5));
+      w->addQueryPatch(QPoint(9, 9));
+      // autosaved a moment later…
+      QTRY_COMPARE_WITH_TIMEOUT(QSettings().value(QStringLiteral("session/extraQueries")).toList().size(), 1, 10000);
+      QVERIFY(MainWindow::previousSessionCrashed());
+      // …and the window goes away without closing: a crash, as far as the session is concerned.
+    }
+    MainWindow w(extractor_);
+    w.setInteractive(false);
+    w.resize(1400, 900);
+    w.show();
+    w.restoreViewSettings();
+    QCOMPARE(w.controls()->colormap(), neco::ColormapKind::Turbo);
+    QVERIFY(std::abs(w.controls()->opacity() - 0.35) < 0.01);
+    QVERIFY(w.restoreSession());
+    QTRY_COMPARE_WITH_TIMEOUT(w.currentPath(), image, 60000);
+    QTRY_COMPARE_WITH_TIMEOUT(w.canvas()->selectedPatch(), std::optional<QPoint>(QPoint(4, 5)), 60000);
+    QCOMPARE(w.extraQueries(), QList<QPoint>{QPoint(9, 9)});
+    QCOMPARE(w.datasetBrowser()->currentPath(), image);  // the demo listing is back, at this image
+    QVERIFY(w.datasetBrowser()->count() > 1);
+    QTRY_VERIFY(!w.similarity().empty());
+    // A clean close: no crash next time.
+    w.close();
+    QVERIFY(!MainWindow::previousSessionCrashed());
+    MainWindow layout(extractor_);
+    QVERIFY(layout.restoreLayout());
+  }
+
+  void crossImageMapsFollowTheQueryAndJump() {
+    MainWindow w(extractor_);
+    w.setInteractive(false);
+    w.resize(1600, 1000);
+    w.show();
+    openDemoAndWait(w);
+    auto* dock = w.findChild<QDockWidget*>(QStringLiteral("crossImageDock"));
+    QVERIFY(dock);
+    neco::ui::CrossImageView* cross = w.crossImageView();
+    QCOMPARE(cross->targetCount(), 0);  // hidden: nothing extracted
+    dock->show();
+    dock->raise();
+    QTRY_COMPARE(cross->targetCount(), int(neco::ui::CrossImageView::kMaxTargets));
+    QCOMPARE(cross->targetPath(0), w.datasetBrowser()->images()[1]);  // the next image of the list
+    w.selectPatch(QPoint(6, 8));
+    QTRY_VERIFY_WITH_TIMEOUT(cross->ready(), 60000);
+    const auto match = cross->bestMatch(0);
+    QVERIFY(match.has_value());
+    // Clicking the best match in a tile opens that image with the patch pinned.
+    neco::ui::PatchCanvas* tile = cross->tileCanvas(0);
+    const QString target = cross->targetPath(0);
+    QTest::mouseClick(tile, Qt::LeftButton, Qt::NoModifier, tile->patchRect(match->patch).center().toPoint());
+    QTRY_COMPARE_WITH_TIMEOUT(w.currentPath(), target, 60000);
+    QTRY_COMPARE_WITH_TIMEOUT(w.canvas()->selectedPatch(), std::optional<QPoint>(match->patch), 60000);
+    // The mutual toggle reaches the view.
+    auto* mutual = w.findChild<QCheckBox*>(QStringLiteral("mutualOnlyCheckBox"));
+    QVERIFY(mutual);
+    mutual->click();
+    QVERIFY(cross->mutualOnly());
   }
 
   void featureMapsFollowTheCurrentImage() {

@@ -5,6 +5,7 @@
 #include "SlotGuard.h"
 #include "neco/core/Paths.h"
 #include "neco/core/Similarity.h"
+#include "neco/ui/CrossImageView.h"
 #include "neco/ui/DatasetBrowser.h"
 #include "neco/ui/DemoBootstrap.h"
 #include "neco/ui/FeatureMapView.h"
@@ -69,6 +70,9 @@ MainWindow::MainWindow(std::shared_ptr<const FeatureExtractor> extractor, QWidge
   model_ = service_->model();  // changes only with onModelChanged
   demoRoot_ = QString::fromStdString(defaultDemoDatasetDirectory().string());
   setCentralWidget(canvas_);
+  // The right column (model, similarity controls, training with its curves) runs the full height;
+  // the bottom row (log, X-ray, near/far, …, sorting network) spans the rest.
+  setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
   statusBar()->addWidget(status_, 1);
   modelLabel_->setObjectName(QStringLiteral("modelLabel"));
   modelLabel_->setWordWrap(true);
@@ -261,6 +265,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   if (training_->training())
     spdlog::info("closing the studio during training: stopping the run and saving a checkpoint");
   training_->shutdown();
+  markClosedCleanly();
   QMainWindow::closeEvent(event);
 }
 
@@ -356,6 +361,7 @@ void MainWindow::setInteractive(bool interactive) {
 void MainWindow::onModelChanged(std::shared_ptr<const FeatureExtractor> model) {
   service_->setExtractor(model);
   dropPatchBank();
+  crossImage_->setModel(model, controls_->inputSize());
   quality_->setModel(model, checkpoints_->name());  // evaluated on demand, never per training step
   model_ = model->describe();
   modelLabel_->setText(checkpoints_->summary());
@@ -419,6 +425,7 @@ void MainWindow::onImageLoaded(quint64 id, const QString& path, const QImage& im
   // An image from elsewhere (File ▸ Open Image, a dropped file) lists its own folder.
   if (!browser_->setCurrentPath(path) && browser_->setFolder(QFileInfo(path).absolutePath()) > 0)
     browser_->setCurrentPath(path);
+  updateCrossImageTargets();
   setWindowTitle(tr("NeCo Studio — %1").arg(QFileInfo(path).fileName()));
   updateStatus();
 }
@@ -434,6 +441,7 @@ void MainWindow::onFeaturesReady(quint64 id, const FeaturesPtr& features, double
     query_ = pendingJump_->second;
     canvas_->setSelectedPatch(query_);
     pendingJump_.reset();
+    extraQueries_ = std::exchange(restoreExtras_, {});
   }
   if (query_ && (query_->x() >= features->gridW || query_->y() >= features->gridH)) {
     query_.reset();
@@ -445,6 +453,7 @@ void MainWindow::onFeaturesReady(quint64 id, const FeaturesPtr& features, double
   preview_.reset();
   updateHeatmap();
   updateStatus();
+  scheduleAutosave();
   Q_EMIT featuresUpdated();
 }
 
@@ -504,6 +513,7 @@ void MainWindow::paintHeatmap() {
   }
   canvas_->setOverlay(overlay);
   updateStatus();
+  if (!preview_) scheduleAutosave();
   Q_EMIT heatmapUpdated();
 }
 

@@ -33,7 +33,7 @@ void MainWindow::buildMenus() {
     if (!dir.isEmpty()) openFolder(dir);
   });
   folder->setObjectName(QStringLiteral("openFolderAction"));
-  folder->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
+  folder->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D));  // D for dataset (Ctrl+Shift+O: checkpoints)
   folder->setToolTip(tr("List every image of a folder (dataset layouts included) in the Dataset browser"));
   file->addMenu(recentDatasets_->menu());
   file->addAction(tr("Open &Demo Dataset"), this, [this] { openDemo(demoRoot_); });

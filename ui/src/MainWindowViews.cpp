@@ -5,6 +5,7 @@
 #include "CheckpointActions.h"
 #include "ScrollingDock.h"
 #include "SlotGuard.h"
+#include "neco/ui/CrossImageView.h"
 #include "neco/ui/DatasetBrowser.h"
 #include "neco/ui/FeatureMapView.h"
 #include "neco/ui/NearFarStrip.h"
@@ -12,7 +13,9 @@
 #include "neco/ui/PatchCanvas.h"
 #include "neco/ui/SimilarityControls.h"
 
+#include <QCheckBox>
 #include <QDockWidget>
+#include <QVBoxLayout>
 #include <QFileInfo>
 #include <QLabel>
 #include <QTimer>
@@ -35,6 +38,43 @@ void MainWindow::buildFeatureDocks() {
   nearFarDock_->setWidget(scrolling(nearFar_));
   addDockWidget(Qt::BottomDockWidgetArea, nearFarDock_);
   tabifyDockWidget(logDock_, nearFarDock_);
+
+  // Cross-image maps: the next images of the Dataset list, with a mutual-nearest-neighbour toggle.
+  crossImage_ = new CrossImageView(this);
+  auto* crossPanel = new QWidget(this);
+  auto* crossLayout = new QVBoxLayout(crossPanel);
+  auto* mutual = new QCheckBox(tr("Mutual nearest neighbours only"), crossPanel);
+  mutual->setObjectName(QStringLiteral("mutualOnlyCheckBox"));
+  mutual->setToolTip(tr("Mark a best match only when the query patch is also its nearest patch in this image"));
+  auto* note = new QLabel(tr("The query in the next %1 images of the Dataset list").arg(CrossImageView::kMaxTargets), crossPanel);
+  crossLayout->addWidget(mutual);
+  crossLayout->addWidget(note);
+  crossLayout->addWidget(crossImage_, 1);
+  crossImageDock_ = new QDockWidget(tr("Cross-image"), this);
+  crossImageDock_->setObjectName(QStringLiteral("crossImageDock"));
+  crossImageDock_->setWidget(scrolling(crossPanel));
+  addDockWidget(Qt::BottomDockWidgetArea, crossImageDock_);
+  tabifyDockWidget(logDock_, crossImageDock_);
+  crossImage_->setModel(service_->extractor(), controls_->inputSize());
+  crossImage_->setColormap(controls_->colormap());
+  crossImage_->setOverlayOpacity(controls_->opacity());
+  connect(mutual, &QCheckBox::toggled, crossImage_, &CrossImageView::setMutualOnly);
+  connect(controls_, &SimilarityControls::colormapChanged, crossImage_, &CrossImageView::setColormap);
+  connect(controls_, &SimilarityControls::opacityChanged, crossImage_, &CrossImageView::setOverlayOpacity);
+  connect(controls_, &SimilarityControls::inputSizeChanged, this,
+          [this](int side) { crossImage_->setModel(service_->extractor(), side); });
+  connect(crossImageDock_, &QDockWidget::visibilityChanged, this, [this](bool visible) {
+    if (!visible) return;
+    QTimer::singleShot(0, this, [this] {  // once the tab switch made it visible
+      guardSlot("cross-image", [this] {
+        updateCrossImageTargets();
+        updateNearFar();
+      });
+    });
+  });
+  connect(crossImage_, &CrossImageView::targetActivated, this, [this](const QString& path, QPoint patch) {
+    guardSlot("cross-image jump", [&] { jumpTo(path, patch); });
+  });
 
   bankBuilder_ = new PatchBankBuilder(this);
   connect(nearFar_, &NearFarStrip::patchActivated, this, [this](const QString& path, QPoint patch) {
@@ -59,13 +99,16 @@ void MainWindow::buildFeatureDocks() {
           [this](const QString& message) { showError(tr("Patch bank"), message); });
 }
 
-void MainWindow::showNearFar() {
-  nearFarDock_->show();
-  nearFarDock_->raise();
-  QTimer::singleShot(0, this, [this] {  // once the tab switch is laid out (see showXRay)
-    if (!nearFarDock_->isFloating() && !networkDock_->isFloating() && networkDock_->isVisible() &&
-        nearFarDock_->width() < width() / 2)
-      resizeDocks({nearFarDock_, networkDock_}, {width() * 3 / 5, width() * 2 / 5}, Qt::Horizontal);
+void MainWindow::showNearFar() { showBottomDock("nearFarDock"); }
+
+void MainWindow::showBottomDock(const char* objectName) {
+  auto* dock = findChild<QDockWidget*>(QLatin1String(objectName), Qt::FindDirectChildrenOnly);
+  if (!dock) return;
+  dock->show();
+  dock->raise();
+  QTimer::singleShot(0, this, [this, dock] {  // once the tab switch is laid out (see showXRay)
+    if (!dock->isFloating() && !networkDock_->isFloating() && networkDock_->isVisible() && dock->width() < width() / 2)
+      resizeDocks({dock, networkDock_}, {width() * 3 / 5, width() * 2 / 5}, Qt::Horizontal);
   });
 }
 
@@ -88,8 +131,24 @@ void MainWindow::dropPatchBank() {
 }
 
 void MainWindow::updateNearFar() {
-  if (!features_ || !query_) return nearFar_->clearQuery();
+  if (!features_ || !query_) {
+    crossImage_->setQuery(nullptr, {});
+    return nearFar_->clearQuery();
+  }
   nearFar_->setQuery(features_, canvas_->image(), path_, *query_);
+  crossImage_->setQuery(features_, *query_);
+}
+
+void MainWindow::updateCrossImageTargets() {
+  // Only while the dock is on screen: each target costs a feature extraction.
+  if (!crossImageDock_->isVisible() || crossImageDock_->visibleRegion().isEmpty()) return;
+  // the images after the current one in the Dataset list, wrapping around
+  const QStringList images = browser_->images();
+  const int current = browser_->currentIndex();
+  QStringList targets;
+  for (int i = 1; i < images.size() && targets.size() < CrossImageView::kMaxTargets; ++i)
+    targets << images[(std::max(current, 0) + i) % images.size()];
+  crossImage_->setTargets(targets);
 }
 
 void MainWindow::jumpTo(const QString& path, QPoint patch) {

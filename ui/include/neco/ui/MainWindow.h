@@ -25,6 +25,7 @@ namespace neco::ui {
 
 class CheckpointActions;
 class DatasetBrowser;
+class CrossImageView;
 class DemoBootstrap;
 class FeatureMapView;
 class NearFarStrip;
@@ -67,11 +68,29 @@ class MainWindow : public QMainWindow {
   /// across the dataset's patch bank.
   NearFarStrip* nearFarStrip() const noexcept { return nearFar_; }
   PatchBankBuilder* patchBankBuilder() const noexcept { return bankBuilder_; }
+  /// The Cross-image dock: the query's similarity in the next images of the Dataset list, each
+  /// with its best match (and whether it is a mutual nearest neighbour).
+  CrossImageView* crossImageView() const noexcept { return crossImage_; }
   /// Raises the Near / far dock with room for its thumbnails (most of the bottom row).
   void showNearFar();
+  /// The same for any dock of the bottom row, by object name (nearFarDock, crossImageDock, …).
+  void showBottomDock(const char* objectName);
   /// Image ▸ Build Patch Bank: extracts every listed image with the current model (worker thread,
   /// progress in the status bar). A model change drops the bank (its features would be stale).
   void buildPatchBank();
+  /// Session state (QSettings; MainWindowSession.cpp). The window layout, the view settings and a
+  /// snapshot of what is open (dataset, image, query patches, checkpoint) are saved a moment after
+  /// every change and on close.
+  void saveSession() const;
+  /// The dock layout and window geometry of the last session; false when none was saved.
+  bool restoreLayout();
+  /// Colour map, opacity, grid, input size and hover preview of the last session.
+  void restoreViewSettings();
+  /// Whether the last session ended without closing its window (a crash) and left a snapshot.
+  static bool previousSessionCrashed();
+  /// Reopens the snapshot: dataset listing, checkpoint, image and its query patches. False when
+  /// there is none or its image is gone.
+  bool restoreSession();
   /// Help ▸ Keyboard Shortcuts (? or F1): the sheet of every shortcut, read from the menus.
   void toggleShortcutSheet();
   ShortcutSheet* shortcutSheet() const noexcept { return shortcuts_; }
@@ -195,7 +214,10 @@ class MainWindow : public QMainWindow {
   void updateNearFar();
   void dropPatchBank();
   void updateFollowers();  // the views that follow the query one frame after the heatmap
+  void scheduleAutosave();
+  void markClosedCleanly();
   void jumpTo(const QString& path, QPoint patch);
+  void updateCrossImageTargets();
   // MainWindowExport.cpp
   void addViewFileActions(QMenu* file);
   void chooseExport();
@@ -223,9 +245,14 @@ class MainWindow : public QMainWindow {
   PatchBankBuilder* bankBuilder_ = nullptr;
   QDockWidget* featureMapsDock_ = nullptr;
   QDockWidget* nearFarDock_ = nullptr;
+  CrossImageView* crossImage_ = nullptr;
+  QDockWidget* crossImageDock_ = nullptr;
   std::optional<std::pair<QString, QPoint>> pendingJump_;
   bool hasBank_ = false;
-  QTimer* followers_ = nullptr;  // single shot: the permutation view and near/far strip follow  // a near/far click into another image
+  QTimer* followers_ = nullptr;  // single shot: the permutation view and near/far strip follow
+  QTimer* autosave_ = nullptr;   // single shot: saveSession a moment after the last change
+  bool closedCleanly_ = false;
+  QList<QPoint> restoreExtras_;  // restoreSession: queries added to the pinned one on arrival  // a near/far click into another image
   QDockWidget* permutationDock_ = nullptr;
   QDockWidget* xrayDock_ = nullptr;
   QDockWidget* qualityDock_ = nullptr;
