@@ -165,6 +165,7 @@ int main(int argc, char** argv) {
   const bool crashed = personal && neco::ui::MainWindow::previousSessionCrashed();  // before anything autosaves
   neco::ui::MainWindow window(neco::FeatureExtractor::createDemo());
   bool layoutRestored = false;
+  window.setSessionPersistence(personal);
   if (personal) {
     layoutRestored = window.restoreLayout();
     window.restoreViewSettings();

@@ -187,6 +187,7 @@ class StudioViewsTest : public QObject {
     QString image;
     {
       auto w = std::make_unique<MainWindow>(extractor_);
+      w->setSessionPersistence(true);
       w->setInteractive(false);
       w->resize(1400, 900);
       w->show();
@@ -204,6 +205,7 @@ class StudioViewsTest : public QObject {
       // …and the window goes away without closing: a crash, as far as the session is concerned.
     }
     MainWindow w(extractor_);
+    w.setSessionPersistence(true);
     w.setInteractive(false);
     w.resize(1400, 900);
     w.show();
@@ -211,12 +213,22 @@ class StudioViewsTest : public QObject {
     QCOMPARE(w.controls()->colormap(), neco::ColormapKind::Turbo);
     QVERIFY(std::abs(w.controls()->opacity() - 0.35) < 0.01);
     QVERIFY(w.restoreSession());
+    // Marked as restoring until the restored view autosaves: a restore that crashes is not retried.
+    QVERIFY(QSettings().value(QStringLiteral("session/restoring")).toBool());
     QTRY_COMPARE_WITH_TIMEOUT(w.currentPath(), image, 60000);
     QTRY_COMPARE_WITH_TIMEOUT(w.canvas()->selectedPatch(), std::optional<QPoint>(QPoint(4, 5)), 60000);
     QCOMPARE(w.extraQueries(), QList<QPoint>{QPoint(9, 9)});
     QCOMPARE(w.datasetBrowser()->currentPath(), image);  // the demo listing is back, at this image
     QVERIFY(w.datasetBrowser()->count() > 1);
     QTRY_VERIFY(!w.similarity().empty());
+    QTRY_VERIFY_WITH_TIMEOUT(!QSettings().value(QStringLiteral("session/restoring")).toBool(), 10000);
+    QVERIFY(MainWindow::previousSessionCrashed());  // still open: this window has not closed yet
+    {
+      QSettings settings;  // as if the restore itself had crashed the studio
+      settings.setValue(QStringLiteral("session/restoring"), true);
+    }
+    QVERIFY(!MainWindow::previousSessionCrashed());  // …so it is not tried again
+    w.saveSession();
     // A clean close: no crash next time.
     w.close();
     QVERIFY(!MainWindow::previousSessionCrashed());

@@ -307,6 +307,42 @@ class ViewExportTest : public QObject {
     QVERIFY2(failed.back().at(0).toString().endsWith(QStringLiteral("view.features.png")),
              qPrintable(failed.back().at(0).toString()));
     QCOMPARE(QDir(dir).entryList(QDir::Files | QDir::NoDotAndDotDot), QStringList());
+    // A file that was there before a failed export is left as it was.
+    {
+      QFile old(dir + QStringLiteral("/view.png"));
+      QVERIFY(old.open(QIODevice::WriteOnly));
+      old.write("an earlier export");
+    }
+    QVERIFY(!w.exportView(dir + QStringLiteral("/view"), 1));
+    QFile kept(dir + QStringLiteral("/view.png"));
+    QVERIFY(kept.open(QIODevice::ReadOnly));
+    QCOMPARE(kept.readAll(), QByteArray("an earlier export"));
+  }
+
+  void theOpenImageIsNeverAnExportTarget() {
+    MainWindow w(extractor_);
+    showWindow(w);
+    const QString png = tmp_.filePath(QStringLiteral("own/scene.png"));
+    QVERIFY(QDir().mkpath(QFileInfo(png).absolutePath()));
+    QImage image(64, 48, QImage::Format_RGB888);
+    image.fill(QColor(40, 120, 200));
+    QVERIFY(image.save(png));
+    QFile before(png);
+    QVERIFY(before.open(QIODevice::ReadOnly));
+    const QByteArray bytes = before.readAll();
+    before.close();
+    w.openImage(png);
+    QTRY_VERIFY_WITH_TIMEOUT(w.currentPath() == png && w.currentFeatures() != nullptr, 120000);
+    w.selectPatch(QPoint(1, 1));
+    waitForView(w);
+    QSignalSpy failed(&w, &MainWindow::exportFailed);
+    QVERIFY(!w.exportView(tmp_.filePath(QStringLiteral("own/scene")), 1));  // would write own/scene.png
+    QCOMPARE(failed.count(), 1);
+    QVERIFY(failed.front().at(1).toString().contains(QStringLiteral("open image")));
+    QFile after(png);
+    QVERIFY(after.open(QIODevice::ReadOnly));
+    QCOMPARE(after.readAll(), bytes);
+    QVERIFY(!QFile::exists(tmp_.filePath(QStringLiteral("own/scene.json"))));
   }
 };
 

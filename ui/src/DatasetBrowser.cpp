@@ -37,7 +37,7 @@ bool isImageFile(const QFileInfo& info) {
 
 // Depth-first, mask folders and hidden folders skipped, each real folder visited once (symbolic
 // links may loop).
-void collectImages(const QString& dir, QSet<QString>& visited, QStringList& out) {
+void collectImages(const QString& dir, QSet<QString>& visited, QStringList& out, bool recursive) {
   const QString canonical = QFileInfo(dir).canonicalFilePath();
   if (canonical.isEmpty() || visited.contains(canonical)) return;
   visited.insert(canonical);
@@ -45,8 +45,8 @@ void collectImages(const QString& dir, QSet<QString>& visited, QStringList& out)
   for (const QFileInfo& entry : entries) {
     if (out.size() >= DatasetBrowser::kMaxImages) return;
     if (entry.isDir()) {
-      if (!DatasetBrowser::maskFolderNames().contains(entry.fileName(), Qt::CaseInsensitive))
-        collectImages(entry.filePath(), visited, out);
+      if (recursive && !DatasetBrowser::maskFolderNames().contains(entry.fileName(), Qt::CaseInsensitive))
+        collectImages(entry.filePath(), visited, out, recursive);
     } else if (isImageFile(entry)) {
       out << entry.filePath();
     }
@@ -321,12 +321,12 @@ DatasetBrowser::~DatasetBrowser() {
   loader_.reset();  // joins the worker before the model goes
 }
 
-QStringList DatasetBrowser::imagesIn(const QString& folder) {
+QStringList DatasetBrowser::imagesIn(const QString& folder, bool recursive) {
   const QFileInfo info(folder);
   QStringList paths;
   if (!info.isDir()) return paths;
   QSet<QString> visited;
-  collectImages(info.absoluteFilePath(), visited, paths);
+  collectImages(info.absoluteFilePath(), visited, paths, recursive);
   if (paths.size() >= kMaxImages) spdlog::warn("{}: listing stopped at {} images", folder.toStdString(), kMaxImages);
   for (QString& path : paths) path = QDir::cleanPath(path);
   std::sort(paths.begin(), paths.end(), naturalLess);

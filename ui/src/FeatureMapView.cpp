@@ -123,6 +123,7 @@ void FeatureMapView::connectControls() {
           [this](int percent) { canvas_->setOverlayOpacity(double(percent) / kPercentScale); });
   connect(worker_, &FeatureMapWorker::basisReady, this, [this](quint64 id, BasisPtr basis) {
     if (id != fitId_) return;  // a newer fit was requested since
+    if (basisLocked() && basis_) return;  // asked for before the lock: the locked basis stays
     basis_ = std::move(basis);
     basisId_ = id;
     refresh();

@@ -361,7 +361,7 @@ void MainWindow::setInteractive(bool interactive) {
 void MainWindow::onModelChanged(std::shared_ptr<const FeatureExtractor> model) {
   service_->setExtractor(model);
   dropPatchBank();
-  crossImage_->setModel(model, controls_->inputSize());
+  if (crossImageShown()) crossImage_->setModel(model, controls_->inputSize());  // else when it is shown
   quality_->setModel(model, checkpoints_->name());  // evaluated on demand, never per training step
   model_ = model->describe();
   modelLabel_->setText(checkpoints_->summary());
@@ -421,10 +421,13 @@ void MainWindow::onImageLoaded(quint64 id, const QString& path, const QImage& im
   canvas_->setImage(image);
   featureMaps_->setImage(image);
   nearFar_->clearQuery();
+  crossImage_->setQuery(nullptr, {});  // the old image's query must not colour the new targets
   permutation_->setSource(nullptr, std::nullopt);
   // An image from elsewhere (File ▸ Open Image, a dropped file) lists its own folder.
-  if (!browser_->setCurrentPath(path) && browser_->setFolder(QFileInfo(path).absolutePath()) > 0)
-    browser_->setCurrentPath(path);
+  if (!browser_->setCurrentPath(path)) {
+    const QString folder = QFileInfo(path).absolutePath();  // its own images only: a quick, flat listing
+    if (browser_->setFolder(folder, DatasetBrowser::imagesIn(folder, false)) > 0) browser_->setCurrentPath(path);
+  }
   updateCrossImageTargets();
   setWindowTitle(tr("NeCo Studio — %1").arg(QFileInfo(path).fileName()));
   updateStatus();

@@ -36,7 +36,10 @@
 #include <QMenu>
 #include <QPainter>
 #include <QPushButton>
+#include <QMessageBox>
 #include <QSaveFile>
+#include <QSettings>
+#include <QStandardPaths>
 #include <QSpinBox>
 #include <QStatusBar>
 
@@ -197,12 +200,25 @@ void writeAll(const std::vector<std::pair<QString, QByteArray>>& files) {
       throw IoError(path.toStdString(), file->errorString().toStdString());
     open.push_back(std::move(file));
   }
+  std::vector<bool> existed;
+  for (const auto& [path, data] : files) existed.push_back(QFileInfo::exists(path));
   for (std::size_t i = 0; i < open.size(); ++i) {
     if (open[i]->commit()) continue;
     const std::string why = open[i]->errorString().toStdString();
-    for (std::size_t j = 0; j < i; ++j) QFile::remove(files[j].first);  // the export is all or nothing
+    // All or nothing for what is new; a file that was there before (the user agreed to replace it)
+    // is never deleted.
+    for (std::size_t j = 0; j < i; ++j)
+      if (!existed[j]) QFile::remove(files[j].first);
     throw IoError(files[i].first.toStdString(), why);
   }
+}
+
+// Every file an export with this base may write.
+QStringList exportTargets(const QString& base) {
+  QStringList targets;
+  for (const char* suffix : {".png", ".similarity.csv", ".permutation.csv", ".permutation.svg", ".features.png", ".json"})
+    targets << base + QLatin1String(suffix);
+  return targets;
 }
 
 QString baseOf(QString path) {
@@ -279,6 +295,18 @@ bool MainWindow::exportViewSized(const QString& basePath, int scale, int pixelWi
     const QImage& image = canvas_->image();
     if (image.isNull() || !features_)
       throw InvalidArgumentError("nothing to export: open an image and wait for its features");
+    // The heatmap must be of the model and size the manifest names.
+    if (extracting_ || checkpoints_->busy())
+      throw InvalidArgumentError("the view is being recomputed (a new model or input size): export once it is shown");
+    // NOTE: never over the user's own data: the open image, the checkpoint.
+    for (const QString& target : exportTargets(base)) {
+      const QString canonical = QFileInfo(target).canonicalFilePath();
+      if (canonical.isEmpty()) continue;
+      if (canonical == QFileInfo(path_).canonicalFilePath() ||
+          canonical == QFileInfo(checkpoints_->activePath()).canonicalFilePath())
+        throw InvalidArgumentError(
+            QStringLiteral("%1 is the open image or checkpoint: choose another name").arg(target).toStdString());
+    }
     QSize size = image.size() * std::max(scale, 1);
     if (pixelWidth > 0)
       size = QSize(pixelWidth, std::max(1, int(std::lround(double(pixelWidth) * image.height() / image.width()))));
@@ -326,6 +354,7 @@ bool MainWindow::exportViewSized(const QString& basePath, int scale, int pixelWi
     }
     files.emplace_back(base + QStringLiteral(".json"), toJson(manifest));
     writeAll(files);
+    QSettings().setValue(QStringLiteral("export/folder"), QFileInfo(base).absolutePath());
     spdlog::info("exported the view to {}.* ({} files, {} x {} px)", base.toStdString(), files.size(), size.width(),
                  size.height());
     statusBar()->showMessage(tr("Exported %1 files to %2.*").arg(files.size()).arg(QDir::toNativeSeparators(base)),
@@ -479,9 +508,12 @@ void MainWindow::chooseExport() {
   dialog->setWindowTitle(tr("Export view"));
   dialog->setAttribute(Qt::WA_DeleteOnClose);
   auto* name = new QLineEdit(dialog);
-  const QFileInfo image(path_);
-  name->setText(path_.isEmpty() ? QDir::home().filePath(QStringLiteral("view"))
-                                : image.absoluteDir().filePath(image.completeBaseName() + QStringLiteral("-view")));
+  // Never the dataset's folder by default: the last export folder, else Pictures.
+  QString folder = QSettings().value(QStringLiteral("export/folder")).toString();
+  if (folder.isEmpty() || !QFileInfo(folder).isDir()) folder = QStandardPaths::writableLocation(QStandardPaths::PicturesLocation);
+  if (folder.isEmpty()) folder = QDir::homePath();
+  const QString stem = path_.isEmpty() ? QStringLiteral("view") : QFileInfo(path_).completeBaseName() + QStringLiteral("-view");
+  name->setText(QDir(folder).filePath(stem));
   auto* browse = new QPushButton(tr("Browse…"), dialog);
   connect(browse, &QPushButton::clicked, dialog, [this, dialog, name] {
     const QString chosen = QFileDialog::getSaveFileName(dialog, tr("Export view as"), name->text(), tr("PNG (*.png)"));
@@ -509,13 +541,27 @@ void MainWindow::chooseExport() {
   connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::reject);
   connect(buttons, &QDialogButtonBox::accepted, dialog, [this, dialog, name, scale, width] {
     const int s = scale->currentData().toInt();
-    guardSlot("export view", [&] {
-      if (s > 0)
-        exportView(name->text(), s);
-      else
-        exportViewAtWidth(name->text(), width->value());
-    });
+    const QString base = baseOf(name->text());
+    const int pixels = width->value();
+    auto run = [this, base, s, pixels] {
+      guardSlot("export view", [&] {
+        if (s > 0)
+          exportView(base, s);
+        else
+          exportViewAtWidth(base, pixels);
+      });
+    };
     dialog->accept();
+    QStringList existing;
+    for (const QString& target : exportTargets(base))
+      if (QFileInfo::exists(target)) existing << QFileInfo(target).fileName();
+    if (existing.isEmpty()) return run();
+    auto* ask = new QMessageBox(QMessageBox::Question, tr("Export view"),
+                                tr("These files exist and would be replaced:\n%1").arg(existing.join(QLatin1Char('\n'))),
+                                QMessageBox::Yes | QMessageBox::Cancel, this);
+    ask->setAttribute(Qt::WA_DeleteOnClose);
+    connect(ask, &QMessageBox::accepted, this, run);  // Yes (an accept-role button)
+    ask->open();  // never a nested event loop inside a slot
   });
   dialog->open();  // never a nested event loop inside a slot
 }

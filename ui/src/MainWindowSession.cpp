@@ -22,6 +22,9 @@ namespace {
 constexpr int kAutosaveDelayMs = 1500;
 constexpr int kLayoutVersion = 2;  // bump when docks are added or renamed: an old layout is then ignored
 const QString kOpen = QStringLiteral("session/open");  // true from the first autosave until a clean close
+// Set while a crashed session is being restored, cleared by the first autosave after it: still set
+// at the next start means the restore itself crashed, and it is not tried again.
+const QString kRestoring = QStringLiteral("session/restoring");
 
 QVariantList pointsToVariant(const QList<QPoint>& points) {
   QVariantList list;
@@ -31,7 +34,10 @@ QVariantList pointsToVariant(const QList<QPoint>& points) {
 
 }  // namespace
 
+void MainWindow::setSessionPersistence(bool on) { persistSession_ = on; }
+
 void MainWindow::scheduleAutosave() {
+  if (!persistSession_) return;
   if (!autosave_) {
     autosave_ = new QTimer(this);
     autosave_->setSingleShot(true);
@@ -57,6 +63,7 @@ void MainWindow::saveSession() const {
   s.setValue(QStringLiteral("session/extraQueries"), pointsToVariant(extraQueries_));
   s.setValue(QStringLiteral("session/checkpoint"), checkpoints_->activeIsTraining() ? QString() : checkpoints_->activePath());
   s.setValue(kOpen, !closedCleanly_);
+  s.setValue(kRestoring, false);  // a restore that got this far did not crash the studio
   s.sync();
 }
 
@@ -88,6 +95,12 @@ void MainWindow::restoreViewSettings() {
 
 bool MainWindow::previousSessionCrashed() {
   QSettings s;
+  if (s.value(kRestoring, false).toBool()) {
+    spdlog::warn("session: restoring the last session did not finish last time; starting fresh instead");
+    s.setValue(kRestoring, false);
+    s.setValue(kOpen, false);
+    return false;
+  }
   return s.value(kOpen, false).toBool() && !s.value(QStringLiteral("session/image")).toString().isEmpty();
 }
 
@@ -111,11 +124,15 @@ bool MainWindow::restoreSession() {
     for (const QVariant& p : s.value(QStringLiteral("session/extraQueries")).toList()) restoreExtras_ << p.toPoint();
   }
   spdlog::info("session: restoring {}{}", image.toStdString(), checkpoint.isEmpty() ? "" : " on " + checkpoint.toStdString());
+  s.setValue(kRestoring, true);  // NOTE: before anything is opened: if this content crashes us, never again
+  s.setValue(kOpen, false);
+  s.sync();
   openImage(image);
   return true;
 }
 
 void MainWindow::markClosedCleanly() {
+  if (!persistSession_) return;
   closedCleanly_ = true;
   if (autosave_) autosave_->stop();
   saveSession();

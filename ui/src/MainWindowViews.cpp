@@ -61,12 +61,15 @@ void MainWindow::buildFeatureDocks() {
   connect(mutual, &QCheckBox::toggled, crossImage_, &CrossImageView::setMutualOnly);
   connect(controls_, &SimilarityControls::colormapChanged, crossImage_, &CrossImageView::setColormap);
   connect(controls_, &SimilarityControls::opacityChanged, crossImage_, &CrossImageView::setOverlayOpacity);
-  connect(controls_, &SimilarityControls::inputSizeChanged, this,
-          [this](int side) { crossImage_->setModel(service_->extractor(), side); });
+  connect(controls_, &SimilarityControls::inputSizeChanged, this, [this](int side) {
+    dropPatchBank();  // its grids are of the old size: a jump would pin a patch of another grid
+    if (crossImageShown()) crossImage_->setModel(service_->extractor(), side);
+  });
   connect(crossImageDock_, &QDockWidget::visibilityChanged, this, [this](bool visible) {
     if (!visible) return;
     QTimer::singleShot(0, this, [this] {  // once the tab switch made it visible
       guardSlot("cross-image", [this] {
+        crossImage_->setModel(service_->extractor(), controls_->inputSize());  // no-op when unchanged
         updateCrossImageTargets();
         updateNearFar();
       });
@@ -139,9 +142,13 @@ void MainWindow::updateNearFar() {
   crossImage_->setQuery(features_, *query_);
 }
 
+bool MainWindow::crossImageShown() const {
+  return crossImageDock_->isVisible() && !crossImageDock_->visibleRegion().isEmpty();
+}
+
 void MainWindow::updateCrossImageTargets() {
   // Only while the dock is on screen: each target costs a feature extraction.
-  if (!crossImageDock_->isVisible() || crossImageDock_->visibleRegion().isEmpty()) return;
+  if (!crossImageShown()) return;
   // the images after the current one in the Dataset list, wrapping around
   const QStringList images = browser_->images();
   const int current = browser_->currentIndex();

@@ -1,5 +1,8 @@
 #include "NearFarSearcher.h"
 
+#include <QDir>
+#include <QFileInfo>
+
 #include <QImageReader>
 #include <QPainter>
 
@@ -112,7 +115,8 @@ NearFarResult NearFarSearcher::process(const NearFarRequest& r) {
   const auto pathOf = [&](int image) { return r.bank ? QString::fromStdString(r.bank->image(image).name) : r.path; };
   if (r.bank) {
     PatchSearchOptions options;
-    const int own = r.bank->findImage(r.path.toStdString());
+    // the bank names images by clean absolute path (the Dataset list's); the query's may be relative
+    const int own = r.bank->findImage(QDir::cleanPath(QFileInfo(r.path).absoluteFilePath()).toStdString());
     if (own >= 0 && r.bank->image(own).gridW == f.gridW && r.bank->image(own).gridH == f.gridH) {
       options.image = own;  // the query patch itself is in the bank: leave it out
       options.excludePatch = queryPatch;

@@ -290,7 +290,13 @@ void PatchCanvas::emitClick(QPoint patch, Qt::KeyboardModifiers modifiers) {
 }
 
 void PatchCanvas::mouseDoubleClickEvent(QMouseEvent* event) {
-  if (event->button() == Qt::LeftButton && zoom_ != 1.0) return resetZoom();
+  if (event->button() == Qt::LeftButton && zoom_ != 1.0) {
+    // The first click of the pair already pinned its patch; the release that follows this event
+    // must not pin another one in the fitted layout.
+    pressAt_.reset();
+    dragging_ = false;
+    return resetZoom();
+  }
   mousePressEvent(event);
 }
 

@@ -36,7 +36,8 @@ class DatasetBrowser : public QWidget {
 
   /// Every image under `folder`, natural order by path ("img2" before "img10"), mask folders
   /// skipped, at most kMaxImages; empty when the folder holds none or does not exist.
-  static QStringList imagesIn(const QString& folder);
+  /// `recursive` false: the folder's own images only (a lone image's folder, e.g. Downloads).
+  static QStringList imagesIn(const QString& folder, bool recursive = true);
   /// Lists imagesIn(folder) (or `images`, already listed by imagesIn). Returns the count; 0 when
   /// the folder holds no image (the list then says so).
   int setFolder(const QString& folder);

@@ -82,6 +82,9 @@ class MainWindow : public QMainWindow {
   /// snapshot of what is open (dataset, image, query patches, checkpoint) are saved a moment after
   /// every change and on close.
   void saveSession() const;
+  /// Off by default (tests, --screenshot, --bench-ui): nothing is autosaved or marked. The studio
+  /// turns it on for a person at the window.
+  void setSessionPersistence(bool on);
   /// The dock layout and window geometry of the last session; false when none was saved.
   bool restoreLayout();
   /// Colour map, opacity, grid, input size and hover preview of the last session.
@@ -218,6 +221,7 @@ class MainWindow : public QMainWindow {
   void markClosedCleanly();
   void jumpTo(const QString& path, QPoint patch);
   void updateCrossImageTargets();
+  bool crossImageShown() const;
   // MainWindowExport.cpp
   void addViewFileActions(QMenu* file);
   void chooseExport();
@@ -252,6 +256,7 @@ class MainWindow : public QMainWindow {
   QTimer* followers_ = nullptr;  // single shot: the permutation view and near/far strip follow
   QTimer* autosave_ = nullptr;   // single shot: saveSession a moment after the last change
   bool closedCleanly_ = false;
+  bool persistSession_ = false;
   QList<QPoint> restoreExtras_;  // restoreSession: queries added to the pinned one on arrival  // a near/far click into another image
   QDockWidget* permutationDock_ = nullptr;
   QDockWidget* xrayDock_ = nullptr;
