@@ -7,6 +7,7 @@
 #include "neco/ui/DatasetBrowser.h"
 #include "neco/ui/LogPanel.h"
 #include "neco/ui/MainWindow.h"
+#include "StudioTestSupport.h"
 #include "neco/ui/PatchCanvas.h"
 #include "neco/ui/RecentFiles.h"
 #include "neco/ui/ShortcutSheet.h"
@@ -58,11 +59,7 @@ class DatasetBrowserTest : public QObject {
     writeBytes(root + QStringLiteral("/notes.txt"), "hello");
     return root;
   }
-  void openDemoAndWait(MainWindow& w) {
-    w.openDemo(demoRoot_);
-    // features of a demo image (an earlier image's features may still be on their way)
-    QTRY_VERIFY_WITH_TIMEOUT(w.currentPath().startsWith(demoRoot_) && w.currentFeatures() != nullptr, 120000);
-  }
+  void openDemoAndWait(MainWindow& w) { neco::test::openDemoAndWait(w, demoRoot_); }
   static void waitForPath(MainWindow& w, const QString& path) {
     QTRY_COMPARE_WITH_TIMEOUT(w.currentPath(), path, 60000);
   }
@@ -71,10 +68,7 @@ class DatasetBrowserTest : public QObject {
   void initTestCase() {
     QVERIFY(tmp_.isValid());
     demoRoot_ = tmp_.filePath(QStringLiteral("demo"));
-    neco::LogOptions log;
-    log.file = false;
-    neco::configureLogging(log);
-    extractor_ = neco::FeatureExtractor::createDemo(0);
+    extractor_ = neco::test::quietDemoModel();
   }
 
   void listsImagesRecursivelyInNaturalOrderSkippingLabelFolders() {

@@ -8,6 +8,7 @@
 #include "neco/core/Log.h"
 #include "neco/ui/FeatureMapView.h"
 #include "neco/ui/MainWindow.h"
+#include "StudioTestSupport.h"
 #include "neco/ui/PatchCanvas.h"
 #include "neco/ui/PermutationView.h"
 #include "neco/ui/SimilarityControls.h"
@@ -91,10 +92,7 @@ class ViewExportTest : public QObject {
   void initTestCase() {
     QVERIFY(tmp_.isValid());
     demoRoot_ = tmp_.filePath(QStringLiteral("demo"));
-    neco::LogOptions log;
-    log.file = false;
-    neco::configureLogging(log);
-    extractor_ = neco::FeatureExtractor::createDemo(0);
+    extractor_ = neco::test::quietDemoModel();
   }
 
   void exportWritesEveryFileAndAFreshWindowReopensTheExactView() {
