@@ -45,8 +45,19 @@ std::unique_ptr<FeatureExtractor> FeatureExtractor::fromCheckpoint(const std::st
 
 ModelDescription FeatureExtractor::describe() const {
   const nn::ViTConfig& c = impl_->model->config();
-  return {c.name, c.patchSize, c.embedDim, c.depth, c.numHeads, c.numRegisters, impl_->model->parameterCount(),
-          impl_->weights};
+  return {c.name,         c.patchSize, c.embedDim, c.depth, c.numHeads, c.numRegisters, impl_->model->parameterCount(),
+          impl_->weights, impl_->layer == 0 ? c.depth : impl_->layer};
+}
+
+std::shared_ptr<const FeatureExtractor> FeatureExtractor::atLayer(int layer) const {
+  const int depth = impl_->model->config().depth;
+  if (layer < 0 || layer > depth) {
+    throw InvalidArgumentError("layer " + std::to_string(layer) + " does not exist: the model has blocks 1 to " +
+                               std::to_string(depth));
+  }
+  auto impl = std::make_unique<Impl>(*impl_);
+  impl->layer = layer == depth ? 0 : layer;
+  return FeatureExtractorAccess::make(std::move(impl));
 }
 
 namespace {
@@ -81,7 +92,9 @@ PatchFeatures FeatureExtractor::extract(const RgbImage& image, int inputSide, bo
   }
   const int side = inputSide / P * P;
   torch::NoGradGuard noGrad;
-  const nn::ViTOutput out = impl_->model->forward(preprocess(image, side));
+  nn::ViTForwardOptions options;
+  options.blocks = impl_->layer;
+  const nn::ViTOutput out = impl_->model->forward(preprocess(image, side), options);
   // L2-normalise each token so the similarity views reduce to dot products.
   const at::Tensor tokens = out.patchTokens[0];
   const at::Tensor normalised =
@@ -97,6 +110,7 @@ PatchFeatures FeatureExtractor::extract(const RgbImage& image, int inputSide, bo
   features.tokens.resize(static_cast<std::size_t>(normalised.numel()));
   std::memcpy(features.tokens.data(), normalised.data_ptr<float>(), features.tokens.size() * sizeof(float));
   features.normalised = normalise;
+  features.layer = impl_->layer == 0 ? impl_->model->config().depth : impl_->layer;
   const at::Tensor cls = out.cls[0].contiguous();
   features.cls.assign(cls.data_ptr<float>(), cls.data_ptr<float>() + cls.numel());
   const at::Tensor regs = out.registers[0].contiguous();

@@ -12,6 +12,7 @@ namespace neco {
 struct FeatureExtractor::Impl {
   nn::VisionTransformer model{nullptr};
   std::string weights;
+  int layer = 0;  ///< 1-based block whose normed output extract() reads; 0: the last
 };
 
 /// For core code that feeds the network prepared tensors (the evaluation protocols' augmentations)

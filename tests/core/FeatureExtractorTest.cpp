@@ -64,3 +64,36 @@ NECO_TEST(FeatureExtractor, rejectsEmptyImagesAndTinyInputs) {
   broken.pixels.resize(10);
   NECO_CHECK_THROWS(neco::InvalidArgumentError, e->extract(broken, 224));
 }
+
+NECO_TEST(FeatureExtractor, atLayerReadsAnEarlierBlockOnTheSameWeights) {
+  const auto base = neco::FeatureExtractor::createDemo(0);
+  const int depth = base->describe().depth;
+  NECO_REQUIRE(depth >= 2);
+  NECO_CHECK_EQ(base->describe().layer, depth);
+  const auto img = gradientImage(224, 224);
+  const neco::PatchFeatures last = base->extract(img, 112);
+  NECO_CHECK_EQ(last.layer, depth);
+  // The last block, by number or by 0, is the base model exactly.
+  NECO_CHECK(base->atLayer(depth)->extract(img, 112).tokens == last.tokens);
+  NECO_CHECK(base->atLayer(0)->extract(img, 112).tokens == last.tokens);
+  // An earlier block: other, still normalised tokens on the same grid, labelled with their block.
+  const auto first = base->atLayer(1);
+  NECO_CHECK_EQ(first->describe().layer, 1);
+  NECO_CHECK_EQ(first->describe().depth, depth);
+  const neco::PatchFeatures f = first->extract(img, 112);
+  NECO_CHECK_EQ(f.layer, 1);
+  NECO_CHECK_EQ(f.gridH, last.gridH);
+  NECO_CHECK(f.tokens != last.tokens);
+  double n = 0;
+  for (int k = 0; k < f.dim; ++k) n += double(f.row(3)[k]) * f.row(3)[k];
+  NECO_CHECK_NEAR(std::sqrt(n), 1.0, 1e-4);
+  // Outlives the extractor it came from (shares, does not borrow, the weights).
+  std::shared_ptr<const neco::FeatureExtractor> kept;
+  {
+    const auto temporary = neco::FeatureExtractor::createDemo(0);
+    kept = temporary->atLayer(1);
+  }
+  NECO_CHECK(kept->extract(img, 112).tokens == f.tokens);
+  NECO_CHECK_THROWS(neco::InvalidArgumentError, base->atLayer(depth + 1));
+  NECO_CHECK_THROWS(neco::InvalidArgumentError, base->atLayer(-1));
+}

@@ -99,7 +99,12 @@ ViTOutput VisionTransformerImpl::forward(const at::Tensor& images, const ViTForw
   const int R = config_.numRegisters;
   if (R > 0) x = at::cat({x.slice(1, 0, 1), registerTokens.expand({B, -1, -1}), x.slice(1, 1)}, 1);
   ViTOutput out;
-  const std::size_t depth = blocks->size();
+  const auto total = static_cast<int>(blocks->size());
+  if (options.blocks < 0 || options.blocks > total) {
+    throw InvalidArgumentError("ViT: cannot stop after block " + std::to_string(options.blocks) + " of a " +
+                               std::to_string(total) + "-block model");
+  }
+  const auto depth = static_cast<std::size_t>(options.blocks == 0 ? total : options.blocks);
   for (std::size_t i = 0; i < depth; ++i) {
     auto* block = blocks[i]->as<Block>();
     if (options.lastBlockClsAttention && i + 1 == depth) {

@@ -21,6 +21,10 @@ namespace neco::nn {
 struct ViTForwardOptions {
   bool keepBlockOutputs = false;       ///< fill ViTOutput::blockOutputs
   bool lastBlockClsAttention = false;  ///< fill ViTOutput::clsAttention
+  /// Run only the first `blocks` blocks (0: all of them). The outputs are then those of the last
+  /// block run, after the final norm (DINOv2's get_intermediate_layers with norm=True), and
+  /// clsAttention is that block's. Must not exceed the depth.
+  int blocks = 0;
 };
 
 struct ViTOutput {

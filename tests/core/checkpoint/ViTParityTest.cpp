@@ -6,6 +6,7 @@
 #include "ReferenceFixtures.h"
 #include "checkpoint/BackboneLoader.h"
 #include "formats/Safetensors.h"
+#include "neco/core/Error.h"
 
 #include <ATen/ATen.h>
 
@@ -95,6 +96,35 @@ NECO_TEST(ViTParity, xrCheckpointRunsWithoutRegisters) {
   NECO_CHECK_EQ(loaded.mapped.config.numRegisters, 0);
   checkFamily("dinov2_xr", test::dataDir() / "checkpoints" / "neco_dinov2r_xr_model.ckpt",
               test::dataDir() / "vit" / "dinov2_xr_expected.safetensors", options);
+}
+
+NECO_TEST(ViTParity, intermediateLayersAreTheNormedBlockOutputs) {
+  // The studio's layer choice: stopping after block k gives the reference's block k output through
+  // the final LayerNorm (DINOv2's get_intermediate_layers(norm=True)), for every k.
+  auto loaded = checkpoint::loadBackbone(test::dataDir() / "vit" / "dinov2_reg4.safetensors");
+  const auto groups = loadExpected(test::dataDir() / "vit" / "dinov2_reg4_expected.safetensors");
+  const Group& g = groups.at("224x224.offset");
+  auto& model = loaded.model;
+  const int depth = static_cast<int>(model->blocks->size());
+  const int R = model->config().numRegisters;
+  NECO_REQUIRE(depth >= 2 && R > 0);
+  torch::NoGradGuard noGrad;
+  model->setInterpolation(nn::PosEmbedInterpolation::OffsetScaleFactor);
+  const auto input = test::referenceInput(static_cast<int>(g.parts.at("cls").size(0)), g.height, g.width);
+  for (int k = 1; k <= depth; ++k) {
+    nn::ViTForwardOptions fo;
+    fo.blocks = k;
+    const auto out = model->forward(input, fo);
+    const at::Tensor block = g.parts.at("block" + std::to_string(k - 1));
+    const at::Tensor want = at::layer_norm(block, {block.size(-1)}, model->norm->weight, model->norm->bias,
+                                           model->config().layerNormEps);
+    NECO_CHECK(test::maxAbsDiff(out.patchTokens, want.slice(1, 1 + R)) <= kTolerance);
+    NECO_CHECK(test::maxAbsDiff(out.cls, want.select(1, 0)) <= kTolerance);
+    if (k < depth) NECO_CHECK(test::maxAbsDiff(out.patchTokens, g.parts.at("patch")) > 1e-2);
+  }
+  nn::ViTForwardOptions tooDeep;
+  tooDeep.blocks = depth + 1;
+  NECO_CHECK_THROWS(InvalidArgumentError, model->forward(input, tooDeep));
 }
 
 NECO_TEST(ViTParity, interpolationModesAreDistinguishable) {

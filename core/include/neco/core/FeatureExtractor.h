@@ -24,6 +24,7 @@ struct PatchFeatures {
   std::vector<float> tokens;    ///< row-major (gridH * gridW, dim)
   std::vector<float> cls;       ///< (dim) CLS token after the final norm (never normalised)
   std::vector<float> registers; ///< (numRegisters, dim) after the final norm
+  int layer = 0;                ///< 1-based block whose output (after the final norm) these are
 
   bool empty() const noexcept { return tokens.empty(); }
   int patchCount() const noexcept { return gridH * gridW; }
@@ -39,6 +40,7 @@ struct ModelDescription {
   int numRegisters = 0;
   std::int64_t parameterCount = 0;
   std::string weights;          ///< where the weights came from ("random, seed 0", a checkpoint path)
+  int layer = 0;                ///< 1-based block extract() reads (== depth unless atLayer chose another)
 };
 
 struct CheckpointOptions;
@@ -59,6 +61,13 @@ class FeatureExtractor {
   FeatureExtractor& operator=(const FeatureExtractor&) = delete;
 
   ModelDescription describe() const;
+
+  /// The same weights (shared, not copied) read at another block: extract() then returns the output
+  /// of block `layer` (1-based) after the final norm, as DINOv2's get_intermediate_layers(norm=True)
+  /// does, and runs no block past it. `layer` 0 or == depth reads the last block. The result is as
+  /// thread-safe as this extractor and may outlive it. Throws InvalidArgumentError for a layer
+  /// outside 0..depth.
+  std::shared_ptr<const FeatureExtractor> atLayer(int layer) const;
 
   /// Resizes `image` to inputSide x inputSide (bilinear, antialiased; the reference protocols use
   /// square inputs), normalises with ImageNet statistics and returns the patch tokens.
