@@ -174,6 +174,7 @@ void addFeatures(CLI::App& app, CommandSlot& slot) {
   struct Args {
     std::string checkpoint, image, out;
     int size = 448;
+    int layer = 0;
     bool normalise = false;
     bool force = false;
     CheckpointOptions options;
@@ -186,6 +187,9 @@ void addFeatures(CLI::App& app, CommandSlot& slot) {
   cmd->add_option("--size", args->size, "Square input side in pixels (floored to whole patches)")
       ->check(CLI::Range(8, 4096));
   cmd->add_option("--out", args->out, "Output .safetensors (patch_tokens (gh, gw, D), cls, registers)")->required();
+  cmd->add_option("--layer", args->layer,
+                  "Block whose output to save, 1-based, through the final norm (default: the last)")
+      ->check(CLI::Range(1, 1024));
   cmd->add_flag("--normalise", args->normalise, "L2-normalise every patch token");
   cmd->add_flag("--force", args->force, "Replace an existing output file");
   addCheckpointOptions(cmd, args->options, args->nonStrict);
@@ -193,18 +197,21 @@ void addFeatures(CLI::App& app, CommandSlot& slot) {
     slot.action = [args] {
       args->options.strict = !args->nonStrict;
       const RgbImage image = readImage(args->image);
-      const auto extractor = args->checkpoint.empty()
-                                 ? FeatureExtractor::createDemo()
-                                 : readingCheckpoint([&] { return FeatureExtractor::fromCheckpoint(args->checkpoint, args->options); });
+      const std::shared_ptr<const FeatureExtractor> model =
+          args->checkpoint.empty()
+              ? FeatureExtractor::createDemo()
+              : readingCheckpoint([&] { return FeatureExtractor::fromCheckpoint(args->checkpoint, args->options); });
+      const auto extractor = model->atLayer(args->layer);  // InvalidArgumentError names a missing block
       const PatchFeatures f = extractor->extract(image, args->size, args->normalise);
       const ModelDescription m = extractor->describe();
       saveFeatures(args->out, f,
                    {{"checkpoint", args->checkpoint.empty() ? std::string("demo") : args->checkpoint},
                     {"architecture", m.name},
+                    {"layer", std::to_string(f.layer)},
                     {"image", args->image}},
                    args->force);
-      std::printf("%s: %dx%d patch tokens of dim %d (input %dx%d) -> %s\n", args->image.c_str(), f.gridH, f.gridW, f.dim,
-                  f.inputWidth, f.inputHeight, args->out.c_str());
+      std::printf("%s: %dx%d patch tokens of dim %d from block %d of %d (input %dx%d) -> %s\n", args->image.c_str(),
+                  f.gridH, f.gridW, f.dim, f.layer, m.depth, f.inputWidth, f.inputHeight, args->out.c_str());
       return kExitOk;
     };
   });

@@ -173,6 +173,15 @@ if(CODECS)
   run_neco(0 --no-log-file features --checkpoint "${WORK}/neco.safetensors" --image "${image}" --size 224
            --out "${WORK}/features.safetensors")
   expect_match("${OUT}" "16x16 patch tokens of dim 32" "features reports the grid")
+  run_neco(0 --no-log-file features --checkpoint "${WORK}/neco.safetensors" --image "${image}" --size 224 --layer 1
+           --out "${WORK}/features_block1.safetensors")
+  expect_match("${OUT}" "from block 1 of" "features --layer reads that block")
+  run_neco(2 --no-log-file features --checkpoint "${WORK}/neco.safetensors" --image "${image}" --layer 99
+           --out "${WORK}/features_block99.safetensors")
+  expect_match("${ERR}" "layer 99 does not exist" "a missing block is named")
+  if(EXISTS "${WORK}/features_block99.safetensors")
+    message(FATAL_ERROR "features wrote a file for a missing block")
+  endif()
   # A folder with the user's own files is refused and left untouched.
   file(WRITE "${WORK}/mine/notes.txt" "precious")
   run_neco(2 --no-log-file demo-data --out "${WORK}/mine")

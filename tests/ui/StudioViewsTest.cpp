@@ -3,6 +3,7 @@
 // another image, which the window then opens), the Feature maps dock follows the current features,
 // and a model change drops the bank that was built on the old one.
 #include "neco/core/FeatureExtractor.h"
+#include "neco/core/ImageIo.h"
 #include "neco/core/Log.h"
 #include "neco/core/PatchBank.h"
 #include "neco/core/Similarity.h"
@@ -21,8 +22,10 @@
 #include <QComboBox>
 #include <QDockWidget>
 #include <QFileInfo>
+#include <QLabel>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -113,6 +116,61 @@ class StudioViewsTest : public QObject {
     QCOMPARE(strip->scope(), neco::ui::NearFarScope::Bank);
     w.useDemoModel();
     QTRY_COMPARE_WITH_TIMEOUT(strip->scope(), neco::ui::NearFarScope::Image, 60000);
+  }
+
+  void theLayerChoiceReadsAnEarlierBlock() {
+    MainWindow w(extractor_);
+    w.setInteractive(false);
+    w.resize(1600, 1000);
+    w.show();
+    w.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&w));
+    openDemoAndWait(w);
+    const int depth = extractor_->describe().depth;
+    QComboBox* box = w.controls()->layerBox();
+    QCOMPARE(box->count(), depth);  // "Last (block depth)", then blocks depth-1 … 1
+    QCOMPARE(w.controls()->layer(), 0);
+    QCOMPARE(w.currentFeatures()->layer, depth);
+    const QPoint query(4, 5);
+    QTest::mouseClick(w.canvas(), Qt::LeftButton, Qt::NoModifier, w.canvas()->patchRect(query).center().toPoint());
+    QTRY_VERIFY(!w.similarity().empty());
+    const std::vector<float> lastBlock = w.similarity();
+    auto statusText = [&] {
+      QStringList texts;
+      for (const QLabel* label : w.statusBar()->findChildren<QLabel*>()) texts << label->text();
+      return texts.join(QLatin1Char('\n'));
+    };
+    QVERIFY(!statusText().contains(QStringLiteral("block")));
+
+    // The keyboard picks block 1 (the list's last entry): the image is re-read there, query kept.
+    box->setFocus();
+    QTest::keyClick(box, Qt::Key_End);
+    QCOMPARE(w.controls()->layer(), 1);
+    QTRY_VERIFY_WITH_TIMEOUT(w.currentFeatures()->layer == 1 && !w.similarity().empty(), 60000);
+    const neco::PatchFeatures want =
+        extractor_->atLayer(1)->extract(neco::readImage(w.currentPath().toStdString()), w.controls()->inputSize());
+    QVERIFY(w.currentFeatures()->tokens == want.tokens);
+    QCOMPARE(w.canvas()->selectedPatch(), std::optional<QPoint>(query));
+    const std::vector<float> expected = neco::cosineSimilarityMap(want, query.y() * want.gridW + query.x());
+    QCOMPARE(w.similarity().size(), expected.size());
+    float worst = 0.f;
+    for (std::size_t i = 0; i < expected.size(); ++i) worst = std::max(worst, std::abs(w.similarity()[i] - expected[i]));
+    QVERIFY2(worst < 1e-5f, qPrintable(QString::number(worst)));
+    QVERIFY(w.similarity() != lastBlock);
+    QCOMPARE(w.currentModel().layer, 1);
+    QVERIFY2(statusText().contains(QStringLiteral("block 1 of %1").arg(depth)), qPrintable(statusText()));
+
+    // Another model keeps the chosen block.
+    QSignalSpy updated(&w, &MainWindow::featuresUpdated);
+    w.useDemoModel();
+    QTRY_VERIFY_WITH_TIMEOUT(!updated.isEmpty(), 60000);
+    QCOMPARE(w.currentFeatures()->layer, 1);
+    QCOMPARE(w.controls()->layer(), 1);
+
+    // Back to the last block: the first heatmap again.
+    QTest::keyClick(box, Qt::Key_Home);
+    QTRY_VERIFY_WITH_TIMEOUT(w.currentFeatures()->layer == depth, 60000);
+    QTRY_COMPARE(w.similarity(), lastBlock);
   }
 
   void shiftClickAddsQueriesAndHoverPreviews() {

@@ -106,6 +106,9 @@ class ViewExportTest : public QObject {
     w.permutationView()->setTeacherSteepness(300.0);
     w.permutationView()->setNetwork(neco::SortNetworkKind::OddEven);
     w.featureMapView()->setComponents({1, 2, 0});
+    const int depth = extractor_->describe().depth;
+    w.controls()->setLayer(depth - 1);  // an earlier block travels in the manifest too
+    QTRY_VERIFY_WITH_TIMEOUT(w.currentFeatures()->layer == depth - 1, 60000);
     const QPoint query(5, 6);
     w.selectPatch(query);
     w.addQueryPatch(QPoint(1, 8));  // the heatmap is the max over both queries
@@ -162,7 +165,7 @@ class ViewExportTest : public QObject {
     QCOMPARE(neco::ui::toJson(neco::ui::viewManifestFromJson(neco::ui::toJson(m), manifest_)), neco::ui::toJson(m));
     QVERIFY(m.source == neco::ui::ViewModelSource::Demo);
     QCOMPARE(QString::fromStdString(m.model.weights), QString::fromStdString(extractor_->describe().weights));
-    QCOMPARE(m.layerIndex, m.model.depth);
+    QCOMPARE(m.layerIndex, depth - 1);
     QCOMPARE(m.imagePath, QFileInfo(w.currentPath()).absoluteFilePath());
     QCOMPARE(m.imageSha256.size(), 64);
     QCOMPARE(m.queryPatch, std::optional<QPoint>(query));
@@ -186,6 +189,8 @@ class ViewExportTest : public QObject {
     QVERIFY(v.openView(manifest_));
     QTRY_COMPARE_WITH_TIMEOUT(opened.count(), 1, 120000);
     QCOMPARE(v.controls()->inputSize(), w.controls()->inputSize());
+    QCOMPARE(v.controls()->layer(), depth - 1);
+    QCOMPARE(v.currentFeatures()->layer, depth - 1);
     QVERIFY(v.controls()->colormap() == neco::ColormapKind::Turbo);
     QCOMPARE(v.controls()->opacity(), 0.7);
     QCOMPARE(v.canvas()->selectedPatch(), std::optional<QPoint>(query));
@@ -239,6 +244,19 @@ class ViewExportTest : public QObject {
     QVERIFY2(message.contains(QStringLiteral("similarity.opacity")), qPrintable(message));
     message = refusal(tampered(QStringLiteral("schema.json"), QString(), QStringLiteral("schemaVersion"), 99));
     QVERIFY2(message.contains(QStringLiteral("schemaVersion")), qPrintable(message));
+
+    // A block the model does not have is refused once the model is known.
+    const int depth = extractor_->describe().depth;
+    MainWindow w(extractor_);
+    w.setInteractive(false);
+    QSignalSpy failed(&w, &MainWindow::viewOpenFailed);
+    w.openView(tampered(QStringLiteral("layer.json"), QStringLiteral("model"), QStringLiteral("layerIndex"), depth + 1));
+    QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 60000);
+    message = failed.front().at(1).toString();
+    QVERIFY2(message.contains(QStringLiteral("block %1").arg(depth + 1)) &&
+                 message.contains(QStringLiteral("%1 blocks").arg(depth)),
+             qPrintable(message));
+    QCOMPARE(w.controls()->layer(), 0);
   }
 
   void aCheckpointViewIsReopenedAndRefusedOnceTheFileChanged() {

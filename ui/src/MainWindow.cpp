@@ -67,7 +67,8 @@ MainWindow::MainWindow(std::shared_ptr<const FeatureExtractor> extractor, QWidge
       modelLabel_(new QLabel(this)) {
   setWindowTitle(tr("NeCo Studio"));
   setAcceptDrops(true);
-  model_ = service_->model();  // changes only with onModelChanged
+  baseModel_ = service_->extractor();
+  model_ = service_->model();  // changes only with installModel
   demoRoot_ = QString::fromStdString(defaultDemoDatasetDirectory().string());
   setCentralWidget(canvas_);
   // The right column (model, similarity controls, training with its curves) runs the full height;
@@ -129,6 +130,9 @@ MainWindow::MainWindow(std::shared_ptr<const FeatureExtractor> extractor, QWidge
     updateHeatmap();
   });
   connect(controls_, &SimilarityControls::inputSizeChanged, this, [this](int) { requestFeatures(); });
+  controls_->setDepth(model_.depth);
+  connect(controls_, &SimilarityControls::layerChanged, this,
+          [this](int) { guardSlot("layer changed", [this] { onLayerChanged(); }); });
   connect(demo_, &DemoBootstrap::ready, this, [this](const QString& root, const QStringList& images) {
     if (images.isEmpty()) return showError(tr("Demo dataset"), tr("%1 holds no images").arg(root));
     browser_->setImages(images, tr("Demo scenes"));
@@ -358,12 +362,28 @@ void MainWindow::setInteractive(bool interactive) {
   checkpoints_->setInteractive(interactive);
 }
 
-void MainWindow::onModelChanged(std::shared_ptr<const FeatureExtractor> model) {
+void MainWindow::installModel() {
+  const int layer = controls_->layer();
+  auto model = layer == 0 ? baseModel_ : baseModel_->atLayer(layer);
   service_->setExtractor(model);
   dropPatchBank();
   if (crossImageShown()) crossImage_->setModel(model, controls_->inputSize());  // else when it is shown
-  quality_->setModel(model, checkpoints_->name());  // evaluated on demand, never per training step
   model_ = model->describe();
+}
+
+void MainWindow::onLayerChanged() {
+  installModel();
+  spdlog::info("reading block {} of {}", model_.layer, model_.depth);
+  if (!openingPath_.isEmpty()) openImage(openingPath_);
+  else requestFeatures();
+  updateStatus();
+}
+
+void MainWindow::onModelChanged(std::shared_ptr<const FeatureExtractor> model) {
+  baseModel_ = std::move(model);
+  controls_->setDepth(baseModel_->describe().depth);  // keeps the chosen block when the model has it
+  installModel();
+  quality_->setModel(baseModel_, checkpoints_->name());  // the protocols read the last block
   modelLabel_->setText(checkpoints_->summary());
   modelLabel_->setToolTip(checkpoints_->details());
   spdlog::info("model: {}", checkpoints_->summary().replace(QLatin1Char('\n'), QStringLiteral(", ")).toStdString());
@@ -522,6 +542,7 @@ void MainWindow::paintHeatmap() {
 
 void MainWindow::updateStatus() {
   QStringList parts{tr("model: %1").arg(checkpoints_->name())};
+  if (model_.layer != model_.depth) parts << tr("block %1 of %2").arg(model_.layer).arg(model_.depth);
   if (checkpoints_->busy()) parts << tr("loading checkpoint…");
   if (!image_.empty()) parts << tr("%1 × %2 px").arg(image_.width).arg(image_.height);
   if (extracting_) parts << tr("extracting features…");

@@ -39,6 +39,7 @@
 #include <QMessageBox>
 #include <QSaveFile>
 #include <QSettings>
+#include <QSignalBlocker>
 #include <QStandardPaths>
 #include <QSpinBox>
 #include <QStatusBar>
@@ -247,7 +248,7 @@ ViewManifest MainWindow::viewManifest() const {
   m.appVersion = QString::fromStdString(buildInfo().version);
   m.created = QDateTime::currentDateTimeUtc();
   m.model = model_;
-  m.layerIndex = model_.depth;
+  m.layerIndex = model_.layer;
   if (checkpoints_->activeIsTraining()) {
     m.source = ViewModelSource::Training;
     if (training_->liveStep() >= 0) m.trainingStep = training_->liveStep();
@@ -457,6 +458,16 @@ void MainWindow::applyViewSettings(const ViewManifest& m) {
 void MainWindow::connectViewRestore() {
   connect(this, &MainWindow::modelChanged, this, [this] {
     if (restoreStage_ != RestoreStage::Model) return;
+    if (restoring_.layerIndex > model_.depth) {
+      return failOpenView(tr("The view reads block %1, but its model has %2 blocks")
+                              .arg(restoring_.layerIndex)
+                              .arg(model_.depth));
+    }
+    {
+      const QSignalBlocker quiet(controls_);
+      controls_->setLayer(restoring_.layerIndex);
+    }
+    installModel();
     restoreStage_ = RestoreStage::Features;
     pendingJump_.reset();
     if (restoring_.queryPatch) pendingJump_ = {restoring_.imagePath, *restoring_.queryPatch};

@@ -55,6 +55,7 @@ void MainWindow::saveSession() const {
   s.setValue(QStringLiteral("view/opacity"), controls_->opacity());
   s.setValue(QStringLiteral("view/grid"), controls_->gridVisible());
   s.setValue(QStringLiteral("view/inputSize"), controls_->inputSize());
+  s.setValue(QStringLiteral("view/layer"), controls_->layer());
   s.setValue(QStringLiteral("view/hoverPreview"), hoverPreview_);
   s.setValue(QStringLiteral("session/folder"), browser_->folder());
   s.setValue(QStringLiteral("session/demo"), browser_->folder().isEmpty() && browser_->count() > 0);
@@ -90,6 +91,7 @@ void MainWindow::restoreViewSettings() {
   if (s.contains(QStringLiteral("view/grid"))) controls_->setGridVisible(s.value(QStringLiteral("view/grid")).toBool());
   const int side = s.value(QStringLiteral("view/inputSize")).toInt();
   if (side >= 14 && side <= 2048) controls_->setInputSize(side);
+  controls_->setLayer(s.value(QStringLiteral("view/layer"), 0).toInt());  // ignored if the model lacks it
   setHoverPreview(s.value(QStringLiteral("view/hoverPreview"), false).toBool());
 }
 

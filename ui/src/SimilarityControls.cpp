@@ -5,6 +5,7 @@
 #include <QFormLayout>
 #include <QLabel>
 #include <QPainter>
+#include <QSignalBlocker>
 #include <QSlider>
 #include <QVBoxLayout>
 
@@ -69,6 +70,9 @@ SimilarityControls::SimilarityControls(QWidget* parent) : QWidget(parent) {
   for (int s : {112, 224, 336, 448, 518}) inputSize_->addItem(QString::number(s), s);
   inputSize_->setCurrentIndex(1);
   inputSize_->setToolTip(tr("Square input size of the model (the image is resized to it)"));
+  layer_ = new QComboBox(this);
+  layer_->setToolTip(tr("The block whose output the views read (after the model's final norm); "
+                        "earlier blocks show lower-level features"));
   scale_ = new ColorScaleBar(this);
 
   auto* opacityRow = new QHBoxLayout;
@@ -79,6 +83,7 @@ SimilarityControls::SimilarityControls(QWidget* parent) : QWidget(parent) {
   form->addRow(tr("Opacity"), opacityRow);
   form->addRow(tr("Colour map"), colormap_);
   form->addRow(tr("Input size"), inputSize_);
+  form->addRow(tr("Layer"), layer_);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(form);
   layout->addWidget(new QLabel(tr("Similarity scale"), this));
@@ -96,6 +101,8 @@ SimilarityControls::SimilarityControls(QWidget* parent) : QWidget(parent) {
   });
   connect(inputSize_, &QComboBox::currentIndexChanged, this,
           [this](int index) { Q_EMIT inputSizeChanged(inputSize_->itemData(index).toInt()); });
+  connect(layer_, &QComboBox::currentIndexChanged, this,
+          [this](int index) { Q_EMIT layerChanged(layer_->itemData(index).toInt()); });
 }
 
 bool SimilarityControls::gridVisible() const { return grid_->isChecked(); }
@@ -114,6 +121,25 @@ void SimilarityControls::setInputSize(int pixels) {
     index = inputSize_->count() - 1;
   }
   inputSize_->setCurrentIndex(index);
+}
+
+int SimilarityControls::layer() const { return layer_->count() == 0 ? 0 : layer_->currentData().toInt(); }
+
+void SimilarityControls::setDepth(int depth) {
+  const QSignalBlocker quiet(layer_);
+  const int chosen = layer();
+  layer_->clear();
+  if (depth <= 0) return;
+  layer_->addItem(tr("Last (block %1)").arg(depth), 0);
+  for (int block = depth - 1; block >= 1; --block) layer_->addItem(tr("Block %1").arg(block), block);
+  const int index = layer_->findData(chosen);
+  layer_->setCurrentIndex(index < 0 ? 0 : index);
+}
+
+void SimilarityControls::setLayer(int layer) {
+  if (layer == layer_->count()) layer = 0;  // the depth: the last block
+  const int index = layer_->findData(layer);
+  if (index >= 0) layer_->setCurrentIndex(index);
 }
 
 void SimilarityControls::setProbeValue(double value) { scale_->setProbe(value); }

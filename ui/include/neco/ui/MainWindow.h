@@ -212,6 +212,9 @@ class MainWindow : public QMainWindow {
   void updateStatus();
   void showError(const QString& title, const QString& message);
   void onModelChanged(std::shared_ptr<const FeatureExtractor> model);
+  /// The model at the chosen layer goes to every view that extracts (the bank is dropped).
+  void installModel();
+  void onLayerChanged();
   void dropUrls(QDropEvent* event);
   void buildFeatureDocks();  // MainWindowViews.cpp: feature maps, near/far strip, patch bank
   void updateNearFar();
@@ -270,7 +273,8 @@ class MainWindow : public QMainWindow {
   QLabel* status_;
   QLabel* modelLabel_;
   Colormap colormap_{ColormapKind::Viridis};
-  ModelDescription model_;
+  std::shared_ptr<const FeatureExtractor> baseModel_;  // as loaded; the views read it at controls_->layer()
+  ModelDescription model_;                            // of the model the views read (its layer included)
   QString path_;
   QString demoRoot_;
   RgbImage image_;

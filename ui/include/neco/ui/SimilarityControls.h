@@ -1,6 +1,6 @@
 #pragma once
 // The similarity view's controls: patch grid toggle, overlay opacity (down to 0), colour map,
-// model input size, and the fixed [-1, 1] colour scale legend.
+// model input size, the block whose output is read (layer), and the fixed [-1, 1] colour scale legend.
 
 #include "neco/core/Colormap.h"
 
@@ -24,11 +24,19 @@ class SimilarityControls : public QWidget {
   double opacity() const;           ///< 0..1
   ColormapKind colormap() const;
   int inputSize() const;            ///< pixels, a multiple of 14
+  /// The block whose output (after the final norm) the views read: 1-based, 0 for the last block.
+  int layer() const;
 
   void setGridVisible(bool visible);
   void setOpacity(double opacity);
   void setColormap(ColormapKind kind);
   void setInputSize(int pixels);    ///< adds the size to the list when it is not there
+  /// Lists the blocks of a `depth`-block model. The chosen block is kept when the model has it, else
+  /// the choice falls back to the last block. Emits nothing (the caller is changing the model).
+  void setDepth(int depth);
+  /// 0 or the depth: the last block; 1..depth-1: that block; anything else is ignored.
+  void setLayer(int layer);
+  QComboBox* layerBox() const noexcept { return layer_; }
   /// Shows the value under the cursor / at the selected patch on the legend (NaN hides it).
   void setProbeValue(double value);
 
@@ -41,6 +49,7 @@ class SimilarityControls : public QWidget {
   void opacityChanged(double opacity);
   void colormapChanged(neco::ColormapKind kind);
   void inputSizeChanged(int pixels);
+  void layerChanged(int layer);     ///< as layer(): 0 for the last block
 
  private:
   QCheckBox* grid_;
@@ -48,6 +57,7 @@ class SimilarityControls : public QWidget {
   QLabel* opacityValue_;
   QComboBox* colormap_;
   QComboBox* inputSize_;
+  QComboBox* layer_;
   ColorScaleBar* scale_;
 };
 

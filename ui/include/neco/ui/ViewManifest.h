@@ -42,8 +42,8 @@ struct ViewManifest {
   QString checkpointSha256;  ///< lower-case hex of the file (a folder: see docs/EXPORTS.md); empty without a file
   std::optional<qint64> trainingStep;            ///< the step of live training weights
   ModelDescription model;                        ///< architecture; model.weights is e.g. "random, seed 0" for the demo
-  QString layer = QStringLiteral("final-norm");  ///< the output read: the last block's normed tokens
-  int layerIndex = 0;                            ///< that block, 1-based (== model.depth)
+  QString layer = QStringLiteral("final-norm");  ///< the output read: block layerIndex through the final norm
+  int layerIndex = 0;                            ///< that block, 1-based (model.depth: the last)
 
   // The image and the query.
   QString imagePath;  ///< absolute
