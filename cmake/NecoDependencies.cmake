@@ -50,6 +50,7 @@ if(NECO_BUILD_GUI)
   if(NOT NECO_HAVE_OPENCV)
     message(FATAL_ERROR "The studio needs OpenCV image codecs; configure with -DNECO_BUILD_GUI=OFF for a LibTorch-only build")
   endif()
+  find_package(OpenCV REQUIRED COMPONENTS core videoio)  # File ▸ Record writes videos with VideoWriter
   find_package(Qt6 6.4 REQUIRED COMPONENTS Core Gui Widgets OpenGL OpenGLWidgets Test)
   # NOTE: never VTK::GUISupportQt — Debian builds it against Qt 5. ui/ carries its own Qt 6 bridge.
   find_package(VTK 9 REQUIRED COMPONENTS

@@ -14,14 +14,22 @@
 #include "neco/ui/SimilarityControls.h"
 #include "neco/ui/ViewManifest.h"
 
+#include <QAction>
+#include <QDialog>
+#include <QDialogButtonBox>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLineEdit>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <opencv2/core.hpp>
+#include <opencv2/videoio.hpp>
 
 #include <cmath>
 
@@ -78,6 +86,17 @@ class ViewExportTest : public QObject {
     const QString path = tmp_.filePath(name);
     write(path, QJsonDocument(root).toJson());
     return path;
+  }
+  // Every frame of a recorded video, as decoded by OpenCV.
+  static std::vector<cv::Mat> videoFrames(const QString& path) {
+    cv::VideoCapture video(path.toStdString());
+    std::vector<cv::Mat> frames;
+    cv::Mat frame;
+    while (video.isOpened() && video.read(frame)) frames.push_back(frame.clone());
+    return frames;
+  }
+  static double meanAbsDifference(const cv::Mat& a, const cv::Mat& b) {
+    return cv::norm(a, b, cv::NORM_L1) / double(a.total() * a.channels());
   }
   // Opens `path` in a fresh window and returns the message it was refused with.
   QString refusal(const QString& path) {
@@ -301,6 +320,105 @@ class ViewExportTest : public QObject {
     QVERIFY2(message.contains(now) && message.contains(m.checkpointSha256), qPrintable(message));
     QFile::remove(checkpoint);
     QVERIFY2(refusal(base + QStringLiteral(".json")).contains(QStringLiteral("does not exist")), "missing checkpoint");
+  }
+
+  void aSteepnessSweepIsRecordedToAVideo() {
+    MainWindow w(extractor_);
+    showWindow(w);
+    w.openDemo(demoRoot_);
+    QTRY_VERIFY_WITH_TIMEOUT(w.currentPath().startsWith(demoRoot_) && w.currentFeatures() != nullptr, 120000);
+    const QString dir = tmp_.filePath(QStringLiteral("sweep"));
+    QVERIFY(QDir().mkpath(dir));
+    const QString path = dir + QStringLiteral("/sweep.avi");
+    QSignalSpy failed(&w, &MainWindow::recordingFailed);
+    QVERIFY(!w.recordSteepnessSweep(path, 1.0, 1000.0, 6));  // nothing pinned yet
+    QVERIFY2(failed.last().at(1).toString().contains(QStringLiteral("pin a patch")), qPrintable(failed.last().at(1).toString()));
+    w.selectPatch(QPoint(4, 4));
+    QTRY_VERIFY_WITH_TIMEOUT(w.permutationView()->studentRow().has_value(), 20000);
+    const double before = w.permutationView()->studentSteepness();
+
+    // An earlier file of that name stays as it was until the new video is complete.
+    write(path, "earlier");
+    QSignalSpy finished(&w, &MainWindow::recordingFinished);
+    QVERIFY(w.recordSteepnessSweep(path, 1.0, 1000.0, 6, 5.0));
+    QVERIFY(w.isRecording());
+    QCOMPARE(read(path), QByteArray("earlier"));
+    QVERIFY(!w.startRecording(dir + QStringLiteral("/other.avi")));  // one recording at a time
+    QVERIFY(failed.last().at(1).toString().contains(QStringLiteral("already running")));
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+    QCOMPARE(finished.front().at(0).toString(), path);
+    QCOMPARE(finished.front().at(1).toInt(), 6);
+    QVERIFY(!w.isRecording());
+    QCOMPARE(w.permutationView()->studentSteepness(), before);  // restored
+
+    const std::vector<cv::Mat> frames = videoFrames(path);
+    QCOMPARE(int(frames.size()), 6);
+    QVERIFY(frames.front().cols >= 320 && frames.front().cols % 2 == 0 && frames.front().rows % 2 == 0);
+    // The soft matrices sharpen as the steepness grows: every frame differs from the one before.
+    for (std::size_t i = 1; i < frames.size(); ++i)
+      QVERIFY2(meanAbsDifference(frames[i - 1], frames[i]) > 0.2,
+               qPrintable(QStringLiteral("frame %1: %2").arg(i).arg(meanAbsDifference(frames[i - 1], frames[i]))));
+    // Nothing else is left in the folder (no hidden partial or replaced file).
+    QCOMPARE(QDir(dir).entryList(QDir::Files | QDir::Hidden), QStringList{QStringLiteral("sweep.avi")});
+  }
+
+  void recordViewsFilmsEveryNewViewThroughTheMenu() {
+    MainWindow w(extractor_);
+    showWindow(w);
+    w.openDemo(demoRoot_);
+    QTRY_VERIFY_WITH_TIMEOUT(w.currentPath().startsWith(demoRoot_) && w.currentFeatures() != nullptr, 120000);
+    w.selectPatch(QPoint(6, 6));
+    QTRY_VERIFY_WITH_TIMEOUT(w.permutationView()->studentRow().has_value(), 20000);
+    const QString dir = tmp_.filePath(QStringLiteral("views"));
+    QVERIFY(QDir().mkpath(dir));
+    const QString path = dir + QStringLiteral("/views.avi");
+
+    // File ▸ Record ▸ Record Views… asks for the file; the recording starts with the view on screen.
+    auto* action = w.findChild<QAction*>(QStringLiteral("recordViewsAction"));
+    QVERIFY(action && action->isCheckable());
+    action->trigger();
+    QDialog* dialog = nullptr;
+    QTRY_VERIFY((dialog = w.findChild<QDialog*>(QStringLiteral("recordViewsDialog"))) && dialog->isVisible());
+    dialog->findChild<QLineEdit*>()->setText(path);
+    QTest::mouseClick(dialog->findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok), Qt::LeftButton);
+    QTRY_VERIFY(w.isRecording());
+    QVERIFY(action->isChecked());
+
+    // Each new view is a frame once the matrices have followed: another query, another layer.
+    QSignalSpy sorted(w.permutationView(), &neco::ui::PermutationView::sorted);
+    w.selectPatch(QPoint(2, 9));
+    QTRY_VERIFY_WITH_TIMEOUT(sorted.count() >= 1, 20000);
+    w.controls()->setLayer(1);
+    QTRY_VERIFY_WITH_TIMEOUT(w.currentFeatures()->layer == 1 && sorted.count() >= 2, 60000);
+    QSignalSpy finished(&w, &MainWindow::recordingFinished);
+    action->trigger();  // unchecks: stop and write
+    QCOMPARE(finished.count(), 1);
+    QVERIFY(!action->isChecked());
+    const int count = finished.front().at(1).toInt();
+    QCOMPARE(count, 3);
+    const std::vector<cv::Mat> frames = videoFrames(path);
+    QCOMPARE(int(frames.size()), count);
+    QVERIFY(meanAbsDifference(frames[0], frames[1]) > 0.5);  // another query
+    QVERIFY(meanAbsDifference(frames[1], frames[2]) > 0.5);  // another block
+
+    // Refusals name the reason, and leave the user's files alone.
+    QSignalSpy failed(&w, &MainWindow::recordingFailed);
+    QVERIFY(!w.startRecording(dir + QStringLiteral("/views.gif")));
+    QVERIFY(failed.last().at(1).toString().contains(QStringLiteral(".avi")));
+    QVERIFY(!w.startRecording(w.currentPath()));
+    QVERIFY(failed.last().at(1).toString().contains(QStringLiteral("open image")));
+    QVERIFY(!w.startRecording(tmp_.filePath(QStringLiteral("nowhere/views.avi"))));
+    QVERIFY(failed.last().at(1).toString().contains(QStringLiteral("does not exist")));
+    MainWindow empty(extractor_);  // nothing on screen: a recording with no frame writes nothing
+    empty.setInteractive(false);
+    write(dir + QStringLiteral("/kept.avi"), "mine");
+    QSignalSpy emptyFailed(&empty, &MainWindow::recordingFailed);
+    QVERIFY(empty.startRecording(dir + QStringLiteral("/kept.avi")));
+    empty.stopRecording();
+    QCOMPARE(emptyFailed.count(), 1);
+    QVERIFY(emptyFailed.front().at(1).toString().contains(QStringLiteral("nothing was recorded")));
+    QCOMPARE(read(dir + QStringLiteral("/kept.avi")), QByteArray("mine"));
+    QCOMPARE(QDir(dir).entryList(QDir::Files | QDir::Hidden), (QStringList{QStringLiteral("kept.avi"), QStringLiteral("views.avi")}));
   }
 
   void anUnwritableDestinationLeavesNoFile() {

@@ -3,6 +3,7 @@
 #include "CheckpointActions.h"
 #include "ScrollingDock.h"
 #include "SlotGuard.h"
+#include "VideoRecorder.h"
 #include "neco/core/Paths.h"
 #include "neco/core/Similarity.h"
 #include "neco/ui/CrossImageView.h"
@@ -269,6 +270,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   if (training_->training())
     spdlog::info("closing the studio during training: stopping the run and saving a checkpoint");
   training_->shutdown();
+  stopRecording();  // a recording in progress is written, not lost
   markClosedCleanly();
   QMainWindow::closeEvent(event);
 }
@@ -492,6 +494,7 @@ void MainWindow::onFailed(quint64 id, const QString& path, const QString& messag
 void MainWindow::updateFollowers() {
   permutation_->setSource(features_, query_);  // re-sorts only when features or query changed
   updateNearFar();
+  if (recordingViews_) recordViewsFrame();
 }
 
 void MainWindow::updateHeatmap() {

@@ -39,6 +39,7 @@ void MainWindow::buildMenus() {
   file->addAction(tr("Open &Demo Dataset"), this, [this] { openDemo(demoRoot_); });
   file->addSeparator();
   addViewFileActions(file);
+  addRecordActions(file);
   file->addSeparator();
   checkpoints_->addTo(file);
   file->addSeparator();

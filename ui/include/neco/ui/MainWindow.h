@@ -40,6 +40,7 @@ class SimilarityControls;
 class TrainingXRayView;
 class SortingNetworkView;
 class TrainingPanel;
+class VideoRecorder;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -175,7 +176,27 @@ class MainWindow : public QMainWindow {
   /// refused up front; a later failure (checkpoint load, image decode) emits viewOpenFailed too.
   bool openView(const QString& manifestPath);
 
+  // ---- Video recording (MainWindowRecord.cpp) ----
+  /// File ▸ Record ▸ Steepness Sweep…: records the permutation view (student and teacher matrices
+  /// of the pinned patch) while the student steepness sweeps geometrically from `from` to `to` in
+  /// `frames` frames, one frame per event-loop turn, then restores the steepness. `path` is .avi
+  /// (Motion-JPEG) or .mp4 (MPEG-4); it appears only when complete (recordingFinished). False when
+  /// refused up front (no pinned patch, a recording running, bad values, the open image or
+  /// checkpoint as target): the message is shown and recordingFailed emitted.
+  bool recordSteepnessSweep(const QString& path, double from, double to, int frames, double fps = 8.0);
+  /// File ▸ Record ▸ Record Views: from now on, each time the heatmap and the views that follow it
+  /// are shown anew (every live training step, another image, query or layer) a frame is added: the
+  /// canvas and the permutation matrices side by side, captioned with the model (its training
+  /// step) and the image. stopRecording() writes the file. False when refused (as above).
+  bool startRecording(const QString& path, double fps = 4.0);
+  /// Ends either kind of recording and writes the file: recordingFinished(path, frames), or
+  /// recordingFailed (nothing recorded, the move failed; an earlier file of that name is kept).
+  void stopRecording();
+  bool isRecording() const noexcept;
+
  Q_SIGNALS:
+  void recordingFinished(QString path, int frames);
+  void recordingFailed(QString path, QString message);
   /// The view of a manifest is fully restored (weights, settings, image, query, heatmap).
   void viewOpened();
   void viewOpenFailed(QString manifestPath, QString message);
@@ -233,6 +254,14 @@ class MainWindow : public QMainWindow {
   void applyViewSettings(const ViewManifest& m);
   void failOpenView(const QString& message);
   QString checkpointSha256(const QString& path) const;
+  // MainWindowRecord.cpp
+  void addRecordActions(QMenu* file);
+  void chooseRecording(bool sweep);
+  std::unique_ptr<VideoRecorder> openRecorder(const QString& path, QSize frameSize, double fps);
+  void recordSweepFrame();
+  void recordViewsFrame();
+  QImage viewsFrame() const;
+  void failRecording(const QString& path, const QString& message);
 
   FeatureService* service_;
   PatchCanvas* canvas_;
@@ -295,6 +324,14 @@ class MainWindow : public QMainWindow {
   ViewManifest restoring_;
   QString restoringFrom_;
   mutable QString hashedCheckpoint_, hashedStamp_, hashedSha_;  // the last checkpoint hash, by path + mtime + size
+  // A recording: the steepness sweep's values and position, or every views update.
+  std::unique_ptr<VideoRecorder> recorder_;
+  bool recordingViews_ = false;
+  std::vector<double> sweep_;
+  std::size_t sweepAt_ = 0;
+  double sweepRestore_ = 0.0;
+  QTimer* sweepTimer_ = nullptr;
+  QAction* recordViewsAction_ = nullptr;
 };
 
 }  // namespace neco::ui
