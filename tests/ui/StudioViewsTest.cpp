@@ -7,6 +7,7 @@
 #include "neco/core/Log.h"
 #include "neco/core/PatchBank.h"
 #include "neco/core/Similarity.h"
+#include "neco/ui/CompareView.h"
 #include "neco/ui/CrossImageView.h"
 #include "neco/ui/DatasetBrowser.h"
 #include "neco/ui/FeatureMapView.h"
@@ -23,6 +24,7 @@
 #include <QDockWidget>
 #include <QFileInfo>
 #include <QLabel>
+#include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStatusBar>
@@ -171,6 +173,85 @@ class StudioViewsTest : public QObject {
     QTest::keyClick(box, Qt::Key_Home);
     QTRY_VERIFY_WITH_TIMEOUT(w.currentFeatures()->layer == depth, 60000);
     QTRY_COMPARE(w.similarity(), lastBlock);
+  }
+
+  void beforeAfterShowsTheQueryUnderEveryModel() {
+    MainWindow w(extractor_);
+    w.setInteractive(false);
+    w.resize(1600, 1000);
+    w.show();
+    openDemoAndWait(w);
+    const QPoint query(5, 5);
+    w.selectPatch(query);
+    QTRY_VERIFY(!w.similarity().empty());
+    auto* dock = w.findChild<QDockWidget*>(QStringLiteral("compareDock"));
+    QVERIFY(dock);
+    w.showBottomDock("compareDock");
+    neco::ui::CompareView* cmp = w.compareView();
+    QTRY_VERIFY(cmp->isVisible());
+
+    // The base through the button (the model on screen), then a second model.
+    QTest::mouseClick(cmp->findChild<QPushButton*>(QStringLiteral("compareAddCurrent")), Qt::LeftButton);
+    QCOMPARE(cmp->modelCount(), 1);
+    const std::shared_ptr<const neco::FeatureExtractor> other = neco::FeatureExtractor::createDemo(1);
+    cmp->addModel(QStringLiteral("demo, seed 1"), other);
+    QCOMPARE(cmp->modelCount(), 2);
+    QTRY_VERIFY_WITH_TIMEOUT(cmp->readyCount() == 2 && !cmp->busy(), 60000);
+    QTRY_VERIFY(!cmp->similarity(1).empty());
+
+    // Each tile is its own model's map of the same query.
+    const neco::RgbImage image = neco::readImage(w.currentPath().toStdString());
+    const std::shared_ptr<const neco::FeatureExtractor> models[] = {extractor_, other};
+    for (int i = 0; i < 2; ++i) {
+      const neco::PatchFeatures f = models[i]->extract(image, w.controls()->inputSize());
+      const std::vector<float> want = neco::cosineSimilarityMap(f, query.y() * f.gridW + query.x());
+      QCOMPARE(cmp->similarity(i).size(), want.size());
+      float worst = 0.f;
+      for (std::size_t k = 0; k < want.size(); ++k) worst = std::max(worst, std::abs(cmp->similarity(i)[k] - want[k]));
+      QVERIFY2(worst < 1e-5f, qPrintable(QStringLiteral("model %1: %2").arg(i).arg(worst)));
+      QVERIFY(cmp->tile(i)->hasOverlay());
+      QCOMPARE(cmp->tile(i)->selectedPatch(), std::optional<QPoint>(query));
+    }
+    QVERIFY(cmp->similarity(0) != cmp->similarity(1));
+    QCOMPARE(cmp->wipeModel(), 1);
+
+    // The wipe: left of the divider is the base's picture, right of it the other model's.
+    neco::ui::WipeView* wipe = cmp->wipe();
+    QTRY_VERIFY(wipe->width() > 100);
+    cmp->setWipePosition(1.0);
+    const QImage allBase = wipe->grab().toImage();
+    cmp->setWipePosition(0.0);
+    const QImage allOther = wipe->grab().toImage();
+    QVERIFY(allBase != allOther);
+    QTest::mouseClick(wipe, Qt::LeftButton, Qt::NoModifier, wipe->imageRect().center().toPoint());  // a click moves it
+    QVERIFY2(std::abs(cmp->wipeSlider()->value() - 500) <= 5, qPrintable(QString::number(cmp->wipeSlider()->value())));
+    const QImage half = wipe->grab().toImage();
+    const QRectF r = wipe->imageRect();
+    const QPoint leftProbe(int(r.left() + r.width() * 0.2), int(r.center().y()));
+    const QPoint rightProbe(int(r.left() + r.width() * 0.8), int(r.center().y()));
+    QCOMPARE(half.pixelColor(leftProbe), allBase.pixelColor(leftProbe));
+    QCOMPARE(half.pixelColor(rightProbe), allOther.pixelColor(rightProbe));
+
+    // Linked cursors: a patch hovered in one tile (or the main canvas) is outlined in every tile.
+    const QPoint hovered(3, 7);
+    QTest::mouseMove(cmp->tile(1), cmp->tile(1)->patchRect(hovered).center().toPoint());
+    QTRY_COMPARE(cmp->tile(0)->extraSelections(), QList<QPoint>{hovered});
+    QCOMPARE(cmp->cursorPatch(), std::optional<QPoint>(hovered));
+    const QPoint fromCanvas(8, 2);
+    QTest::mouseMove(w.canvas(), w.canvas()->patchRect(fromCanvas).center().toPoint());
+    QTRY_COMPARE(cmp->tile(1)->extraSelections(), QList<QPoint>{fromCanvas});
+
+    // A click in a tile pins that patch in the studio; every tile follows.
+    const QPoint picked(2, 3);
+    QTest::mouseClick(cmp->tile(0), Qt::LeftButton, Qt::NoModifier, cmp->tile(0)->patchRect(picked).center().toPoint());
+    QTRY_COMPARE(w.canvas()->selectedPatch(), std::optional<QPoint>(picked));
+    QTRY_COMPARE(cmp->tile(1)->selectedPatch(), std::optional<QPoint>(picked));
+
+    // A checkpoint that cannot be read says why on its own tile; the others stay.
+    cmp->addCheckpoint(QStringLiteral("/nonexistent/model.safetensors"));
+    QCOMPARE(cmp->modelCount(), 3);
+    QTRY_VERIFY_WITH_TIMEOUT(cmp->tile(2)->parentWidget()->findChild<QLabel*>()->text().contains(QStringLiteral("✗")), 60000);
+    QTRY_COMPARE_WITH_TIMEOUT(cmp->readyCount(), 2, 60000);
   }
 
   void shiftClickAddsQueriesAndHoverPreviews() {

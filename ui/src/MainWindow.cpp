@@ -6,6 +6,7 @@
 #include "VideoRecorder.h"
 #include "neco/core/Paths.h"
 #include "neco/core/Similarity.h"
+#include "neco/ui/CompareView.h"
 #include "neco/ui/CrossImageView.h"
 #include "neco/ui/DatasetBrowser.h"
 #include "neco/ui/DemoBootstrap.h"
@@ -494,6 +495,7 @@ void MainWindow::onFailed(quint64 id, const QString& path, const QString& messag
 void MainWindow::updateFollowers() {
   permutation_->setSource(features_, query_);  // re-sorts only when features or query changed
   updateNearFar();
+  updateCompare();
   if (recordingViews_) recordViewsFrame();
 }
 

@@ -5,6 +5,7 @@
 #include "CheckpointActions.h"
 #include "ScrollingDock.h"
 #include "SlotGuard.h"
+#include "neco/ui/CompareView.h"
 #include "neco/ui/CrossImageView.h"
 #include "neco/ui/DatasetBrowser.h"
 #include "neco/ui/FeatureMapView.h"
@@ -79,6 +80,31 @@ void MainWindow::buildFeatureDocks() {
     guardSlot("cross-image jump", [&] { jumpTo(path, patch); });
   });
 
+  // Before / after: the query under several models (filmstrip, wipe, linked cursors).
+  compare_ = new CompareView(this);
+  compareDock_ = new QDockWidget(tr("Before / after"), this);
+  compareDock_->setObjectName(QStringLiteral("compareDock"));
+  compareDock_->setWidget(scrolling(compare_));
+  addDockWidget(Qt::BottomDockWidgetArea, compareDock_);
+  tabifyDockWidget(logDock_, compareDock_);
+  compare_->setColormap(controls_->colormap());
+  compare_->setLayer(controls_->layer());
+  connect(controls_, &SimilarityControls::colormapChanged, compare_, &CompareView::setColormap);
+  connect(controls_, &SimilarityControls::layerChanged, compare_, &CompareView::setLayer);
+  connect(compare_, &CompareView::addCurrentRequested, this, [this] {
+    guardSlot("compare: add model", [this] {
+      compare_->addModel(checkpoints_->name(), baseModel_);
+    });
+  });
+  connect(compare_, &CompareView::modelsChanged, this, [this] { guardSlot("compare", [this] { updateCompare(); }); });
+  connect(compare_, &CompareView::patchClicked, this, &MainWindow::selectPatch);
+  connect(canvas_, &PatchCanvas::patchHovered, compare_, [this](QPoint p) {
+    compare_->setCursorPatch(p.x() >= 0 ? std::optional<QPoint>(p) : std::nullopt);  // linked cursors
+  });
+  connect(compareDock_, &QDockWidget::visibilityChanged, this, [this](bool visible) {
+    if (visible) QTimer::singleShot(0, this, [this] { guardSlot("compare", [this] { updateCompare(); }); });
+  });
+
   bankBuilder_ = new PatchBankBuilder(this);
   connect(nearFar_, &NearFarStrip::patchActivated, this, [this](const QString& path, QPoint patch) {
     guardSlot("near/far jump", [&] { jumpTo(path, patch); });
@@ -103,6 +129,16 @@ void MainWindow::buildFeatureDocks() {
 }
 
 void MainWindow::showNearFar() { showBottomDock("nearFarDock"); }
+
+void MainWindow::updateCompare() {
+  compare_->setQuery(query_);
+  // Extracting under every model is the costly part: only while the dock is on screen.
+  if (!compareDock_->isVisible() || compare_->modelCount() == 0 || image_.empty() || !features_) return;
+  const QString key = path_ + QLatin1Char('@') + QString::number(controls_->inputSize());
+  if (key == compareImageKey_) return;
+  compareImageKey_ = key;
+  compare_->setImage(canvas_->image(), image_, controls_->inputSize(), path_);
+}
 
 void MainWindow::showBottomDock(const char* objectName) {
   auto* dock = findChild<QDockWidget*>(QLatin1String(objectName), Qt::FindDirectChildrenOnly);

@@ -25,6 +25,7 @@ namespace neco::ui {
 
 class CheckpointActions;
 class DatasetBrowser;
+class CompareView;
 class CrossImageView;
 class DemoBootstrap;
 class FeatureMapView;
@@ -142,6 +143,7 @@ class MainWindow : public QMainWindow {
   FeaturesPtr currentFeatures() const noexcept { return features_; }
   /// The active model, and the one-line summary the status bar shows for it.
   const ModelDescription& currentModel() const noexcept { return model_; }
+  CompareView* compareView() const noexcept { return compare_; }
   QString modelSummary() const;
   RecentFiles* recentCheckpoints() const;
   QString currentPath() const noexcept { return path_; }
@@ -246,6 +248,7 @@ class MainWindow : public QMainWindow {
   void jumpTo(const QString& path, QPoint patch);
   void updateCrossImageTargets();
   bool crossImageShown() const;
+  void updateCompare();  // the Before / after dock: the current image (while shown) and query
   // MainWindowExport.cpp
   void addViewFileActions(QMenu* file);
   void chooseExport();
@@ -332,6 +335,9 @@ class MainWindow : public QMainWindow {
   double sweepRestore_ = 0.0;
   QTimer* sweepTimer_ = nullptr;
   QAction* recordViewsAction_ = nullptr;
+  CompareView* compare_ = nullptr;
+  QDockWidget* compareDock_ = nullptr;
+  QString compareImageKey_;  // path @ input size the Before / after dock was given
 };
 
 }  // namespace neco::ui
