@@ -22,6 +22,9 @@ shot studio-similarity --patch 6,8 --window-size 1400x900
 shot studio-near-far --patch 6,8 --patch-bank --show near-far --window-size 1600x1000
 # The query in the next images of the dataset, best matches boxed (a dot: mutual nearest neighbours).
 shot studio-cross-image --patch 6,8 --show cross-image --window-size 1600x1000
+# Before / after: the same query under the demo model (base) and two checkpoints, with the wipe.
+shot studio-compare --patch 6,8 --compare tests/data/vit/dinov2.safetensors \
+  --compare tests/data/vit/dinov2_swiglu.safetensors --window-size 1600x1000
 # PCA-RGB of the patch features beside the similarity view, the dataset browser on the left.
 shot studio-feature-maps --patch 6,8 --show feature-maps --window-size 1600x1000
 # Zoomed in: image pixels as sharp squares, the grid on the exact patch boundaries.

@@ -6,6 +6,7 @@
 #include "neco/core/SoftSort.h"
 
 #include <QCommandLineParser>
+#include <QFileInfo>
 #include <QCoreApplication>
 
 #include <cstdio>
@@ -102,8 +103,13 @@ std::optional<StudioOptions> parseStudioOptions(const QStringList& arguments) {
                      "dataset)."));
   const QCommandLineOption zoom(QStringLiteral("zoom"), QStringLiteral("Canvas zoom about the --patch, 1..64."),
                                 QStringLiteral("z"), QStringLiteral("1"));
+  const QCommandLineOption compare(
+      QStringLiteral("compare"),
+      QStringLiteral("Compare the pinned query under this checkpoint in the Before / after dock, against the model on "
+                     "screen (repeat for more)."),
+      QStringLiteral("checkpoint"));
   parser.addOptions({image, checkpoint, demoRoot, screenshot, patch, inputSize, opacity, colormap, steepness, network, logLevel,
-                     threads, windowSize, trainSteps, benchUi, benchQuick, benchOut, show, patchBank, zoom});
+                     threads, windowSize, trainSteps, benchUi, benchQuick, benchOut, show, patchBank, zoom, compare});
   if (!parser.parse(arguments)) {
     fail(parser.errorText());
     return std::nullopt;
@@ -197,6 +203,13 @@ std::optional<StudioOptions> parseStudioOptions(const QStringList& arguments) {
     o.show << name;
   }
   o.patchBank = parser.isSet(patchBank);
+  o.compare = parser.values(compare);
+  for (const QString& path : o.compare) {
+    if (!QFileInfo::exists(path)) {
+      fail(QStringLiteral("--compare: %1 does not exist").arg(path));
+      return std::nullopt;
+    }
+  }
   o.zoom = parser.value(zoom).toDouble(&ok);
   if (!ok || o.zoom < 1.0 || o.zoom > 64.0) {
     fail(QStringLiteral("--zoom must be within 1..64, got '%1'").arg(parser.value(zoom)));
@@ -216,6 +229,7 @@ const QList<QPair<QString, QString>>& knownDockNames() {
       {QStringLiteral("feature-maps"), QStringLiteral("featureMapsDock")},
       {QStringLiteral("near-far"), QStringLiteral("nearFarDock")},
       {QStringLiteral("cross-image"), QStringLiteral("crossImageDock")},
+      {QStringLiteral("compare"), QStringLiteral("compareDock")},
       {QStringLiteral("log"), QStringLiteral("logDock")},
       {QStringLiteral("xray"), QStringLiteral("trainingXRayDock")},
       {QStringLiteral("quality"), QStringLiteral("segmentationQualityDock")},

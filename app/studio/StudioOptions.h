@@ -32,6 +32,7 @@ struct StudioOptions {
   QStringList show;               ///< docks to raise (knownDockNames()), "shortcuts" for the ? sheet
   bool patchBank = false;         ///< build the patch bank of the listed images before the query
   double zoom = 1.0;              ///< canvas zoom about the query patch (1 = fitted)
+  QStringList compare;            ///< checkpoints for the Before / after dock (the model on screen is the base)
   QStringList given;              ///< the options given on the command line (they win over the saved session)
 };
 

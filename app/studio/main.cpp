@@ -9,6 +9,7 @@
 #include "neco/core/FeatureExtractor.h"
 #include "neco/core/Log.h"
 #include "neco/core/SoftSort.h"
+#include "neco/ui/CompareView.h"
 #include "neco/ui/MainWindow.h"
 #include "neco/ui/PatchBankBuilder.h"
 #include "neco/ui/PatchCanvas.h"
@@ -63,6 +64,18 @@ QImage grabWithDialogs(QWidget& window) {
     painter.drawRect(title.united(QRect(at, pixmap.size())).adjusted(0, 0, -1, -1));
   }
   return image;
+}
+
+// Saves the --screenshot once the Before / after dock has every model's map, then quits.
+void shootWhenSettled(neco::ui::MainWindow& window, const neco::studio::StudioOptions& options) {
+  if (window.compareView()->busy()) {
+    QTimer::singleShot(100, &window, [&window, options] { shootWhenSettled(window, options); });
+    return;
+  }
+  const bool saved = grabWithDialogs(window).save(options.screenshot, "PNG");
+  if (saved) spdlog::info("screenshot saved to {}", options.screenshot.toStdString());
+  else spdlog::error("cannot write screenshot {}", options.screenshot.toStdString());
+  QCoreApplication::exit(saved ? 0 : 1);
 }
 
 // --screenshot: wait for the image, its features and the heatmap (with --checkpoint: on the loaded
@@ -123,12 +136,7 @@ void armScreenshot(neco::ui::MainWindow& window, const neco::studio::StudioOptio
   QObject::connect(&window, &neco::ui::MainWindow::heatmapUpdated, &window, [&window, options, state] {
     if (!state->selected) return;
     // the views that follow the query (a frame later) and the near/far strip's search settle first
-    QTimer::singleShot(800, &window, [&window, options] {
-      const bool saved = grabWithDialogs(window).save(options.screenshot, "PNG");
-      if (saved) spdlog::info("screenshot saved to {}", options.screenshot.toStdString());
-      else spdlog::error("cannot write screenshot {}", options.screenshot.toStdString());
-      QCoreApplication::exit(saved ? 0 : 1);
-    });
+    QTimer::singleShot(800, &window, [&window, options] { shootWhenSettled(window, options); });
   });
 }
 
@@ -193,8 +201,10 @@ int main(int argc, char** argv) {
       window.toggleShortcutSheet();
       continue;
     }
-    if (name == QStringLiteral("near-far") || name == QStringLiteral("cross-image")) {
-      window.showBottomDock(name == QStringLiteral("near-far") ? "nearFarDock" : "crossImageDock");
+    if (name == QStringLiteral("near-far") || name == QStringLiteral("cross-image") || name == QStringLiteral("compare")) {
+      window.showBottomDock(name == QStringLiteral("near-far")      ? "nearFarDock"
+                            : name == QStringLiteral("cross-image") ? "crossImageDock"
+                                                                    : "compareDock");
       continue;
     }
     for (const auto& [known, object] : neco::studio::knownDockNames())
@@ -208,6 +218,11 @@ int main(int argc, char** argv) {
               window.resizeDocks({dock}, {window.height() * 7 / 10}, Qt::Vertical);
             });
         }
+  }
+  if (!options->compare.isEmpty()) {
+    window.showBottomDock("compareDock");
+    window.compareWithCurrentModel();  // the base: the model on screen now
+    for (const QString& path : options->compare) window.compareView()->addCheckpoint(path);
   }
   if (!options->checkpoint.isEmpty()) window.openCheckpoint(options->checkpoint);
   if (options->trainSteps > 0) {

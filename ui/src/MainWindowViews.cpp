@@ -91,11 +91,8 @@ void MainWindow::buildFeatureDocks() {
   compare_->setLayer(controls_->layer());
   connect(controls_, &SimilarityControls::colormapChanged, compare_, &CompareView::setColormap);
   connect(controls_, &SimilarityControls::layerChanged, compare_, &CompareView::setLayer);
-  connect(compare_, &CompareView::addCurrentRequested, this, [this] {
-    guardSlot("compare: add model", [this] {
-      compare_->addModel(checkpoints_->name(), baseModel_);
-    });
-  });
+  connect(compare_, &CompareView::addCurrentRequested, this,
+          [this] { guardSlot("compare: add model", [this] { compareWithCurrentModel(); }); });
   connect(compare_, &CompareView::modelsChanged, this, [this] { guardSlot("compare", [this] { updateCompare(); }); });
   connect(compare_, &CompareView::patchClicked, this, &MainWindow::selectPatch);
   connect(canvas_, &PatchCanvas::patchHovered, compare_, [this](QPoint p) {
@@ -129,6 +126,8 @@ void MainWindow::buildFeatureDocks() {
 }
 
 void MainWindow::showNearFar() { showBottomDock("nearFarDock"); }
+
+void MainWindow::compareWithCurrentModel() { compare_->addModel(checkpoints_->name(), baseModel_); }
 
 void MainWindow::updateCompare() {
   compare_->setQuery(query_);

@@ -143,7 +143,10 @@ class MainWindow : public QMainWindow {
   FeaturesPtr currentFeatures() const noexcept { return features_; }
   /// The active model, and the one-line summary the status bar shows for it.
   const ModelDescription& currentModel() const noexcept { return model_; }
+  /// The Before / after dock: the pinned query under several models.
   CompareView* compareView() const noexcept { return compare_; }
+  /// Adds the model on screen (a live training step as it is now) to the Before / after dock.
+  void compareWithCurrentModel();
   QString modelSummary() const;
   RecentFiles* recentCheckpoints() const;
   QString currentPath() const noexcept { return path_; }
