@@ -25,6 +25,10 @@ shot studio-cross-image --patch 6,8 --show cross-image --window-size 1600x1000
 # Before / after: the same query under the demo model (base) and two checkpoints, with the wipe.
 shot studio-compare --patch 6,8 --compare tests/data/vit/dinov2.safetensors \
   --compare tests/data/vit/dinov2_swiglu.safetensors --window-size 1600x1000
+# The patches as a VTK point cloud on their first three principal components, PCA-RGB coloured.
+shot studio-embedding --patch 6,8 --show embedding --window-size 1600x1000
+# The student (soft) and teacher (sharper) permutation matrices of the query as VTK surfaces.
+shot studio-permutation-3d --patch 6,8 --steepness 10,300 --show permutation-3d --window-size 1600x1000
 # PCA-RGB of the patch features beside the similarity view, the dataset browser on the left.
 shot studio-feature-maps --patch 6,8 --show feature-maps --window-size 1600x1000
 # Zoomed in: image pixels as sharp squares, the grid on the exact patch boundaries.

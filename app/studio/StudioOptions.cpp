@@ -230,6 +230,8 @@ const QList<QPair<QString, QString>>& knownDockNames() {
       {QStringLiteral("near-far"), QStringLiteral("nearFarDock")},
       {QStringLiteral("cross-image"), QStringLiteral("crossImageDock")},
       {QStringLiteral("compare"), QStringLiteral("compareDock")},
+      {QStringLiteral("embedding"), QStringLiteral("embeddingDock")},
+      {QStringLiteral("permutation-3d"), QStringLiteral("permutationSurfaceDock")},
       {QStringLiteral("log"), QStringLiteral("logDock")},
       {QStringLiteral("xray"), QStringLiteral("trainingXRayDock")},
       {QStringLiteral("quality"), QStringLiteral("segmentationQualityDock")},

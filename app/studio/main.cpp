@@ -201,10 +201,13 @@ int main(int argc, char** argv) {
       window.toggleShortcutSheet();
       continue;
     }
-    if (name == QStringLiteral("near-far") || name == QStringLiteral("cross-image") || name == QStringLiteral("compare")) {
+    if (name == QStringLiteral("near-far") || name == QStringLiteral("cross-image") || name == QStringLiteral("compare") ||
+        name == QStringLiteral("embedding") || name == QStringLiteral("permutation-3d")) {
       window.showBottomDock(name == QStringLiteral("near-far")      ? "nearFarDock"
                             : name == QStringLiteral("cross-image") ? "crossImageDock"
-                                                                    : "compareDock");
+                            : name == QStringLiteral("compare")     ? "compareDock"
+                            : name == QStringLiteral("embedding")   ? "embeddingDock"
+                                                                    : "permutationSurfaceDock");
       continue;
     }
     for (const auto& [known, object] : neco::studio::knownDockNames())

@@ -496,6 +496,7 @@ void MainWindow::updateFollowers() {
   permutation_->setSource(features_, query_);  // re-sorts only when features or query changed
   updateNearFar();
   updateCompare();
+  updateEmbedding();
   if (recordingViews_) recordViewsFrame();
 }
 

@@ -7,11 +7,14 @@
 #include "SlotGuard.h"
 #include "neco/ui/CompareView.h"
 #include "neco/ui/CrossImageView.h"
+#include "neco/ui/EmbeddingCloudView.h"
 #include "neco/ui/DatasetBrowser.h"
 #include "neco/ui/FeatureMapView.h"
 #include "neco/ui/NearFarStrip.h"
 #include "neco/ui/PatchBankBuilder.h"
 #include "neco/ui/PatchCanvas.h"
+#include "neco/ui/PermutationSurfaceView.h"
+#include "neco/ui/PermutationView.h"
 #include "neco/ui/SimilarityControls.h"
 
 #include <QCheckBox>
@@ -102,6 +105,38 @@ void MainWindow::buildFeatureDocks() {
     if (visible) QTimer::singleShot(0, this, [this] { guardSlot("compare", [this] { updateCompare(); }); });
   });
 
+  // Embedding 3-D: the patches as a point cloud (VTK), picking both ways.
+  embedding_ = new EmbeddingCloudView(this);
+  embeddingDock_ = new QDockWidget(tr("Embedding 3-D"), this);
+  embeddingDock_->setObjectName(QStringLiteral("embeddingDock"));
+  embeddingDock_->setWidget(embedding_);  // not scrolled: the GL view takes what the dock has
+  addDockWidget(Qt::BottomDockWidgetArea, embeddingDock_);
+  tabifyDockWidget(logDock_, embeddingDock_);
+  embedding_->setColormap(controls_->colormap());
+  connect(controls_, &SimilarityControls::colormapChanged, embedding_, &EmbeddingCloudView::setColormap);
+  connect(embedding_, &EmbeddingCloudView::patchPicked, this, &MainWindow::selectPatch);
+  connect(embeddingDock_, &QDockWidget::visibilityChanged, this, [this](bool visible) {
+    if (visible) QTimer::singleShot(0, this, [this] { guardSlot("embedding", [this] { updateEmbedding(); }); });
+  });
+
+  // Permutation 3-D: the matrices of the Permutation dock as surfaces, following each re-sort.
+  surface_ = new PermutationSurfaceView(this);
+  surfaceDock_ = new QDockWidget(tr("Permutation 3-D"), this);
+  surfaceDock_->setObjectName(QStringLiteral("permutationSurfaceDock"));
+  surfaceDock_->setWidget(surface_);
+  addDockWidget(Qt::BottomDockWidgetArea, surfaceDock_);
+  tabifyDockWidget(logDock_, surfaceDock_);
+  surface_->setColormap(controls_->colormap());
+  connect(controls_, &SimilarityControls::colormapChanged, surface_, &PermutationSurfaceView::setColormap);
+  auto followSort = [this] {
+    if (surfaceDock_->isVisible())
+      guardSlot("permutation surface", [this] { surface_->setRows(permutation_->studentRow(), permutation_->teacherRow()); });
+  };
+  connect(permutation_, &PermutationView::sorted, this, followSort);
+  connect(surfaceDock_, &QDockWidget::visibilityChanged, this, [this, followSort](bool visible) {
+    if (visible) QTimer::singleShot(0, this, followSort);
+  });
+
   bankBuilder_ = new PatchBankBuilder(this);
   connect(nearFar_, &NearFarStrip::patchActivated, this, [this](const QString& path, QPoint patch) {
     guardSlot("near/far jump", [&] { jumpTo(path, patch); });
@@ -126,6 +161,16 @@ void MainWindow::buildFeatureDocks() {
 }
 
 void MainWindow::showNearFar() { showBottomDock("nearFarDock"); }
+
+void MainWindow::updateEmbedding() {
+  if (!embeddingDock_->isVisible()) return;  // the PCA and the GL scene only while on screen
+  if (embeddedFeatures_ != features_) {
+    embeddedFeatures_ = features_;
+    embedding_->setFeatures(features_);
+  }
+  embedding_->setSimilarity(similarity_);
+  embedding_->setSelectedPatch(query_);
+}
 
 void MainWindow::compareWithCurrentModel() { compare_->addModel(checkpoints_->name(), baseModel_); }
 

@@ -26,6 +26,8 @@ namespace neco::ui {
 class CheckpointActions;
 class DatasetBrowser;
 class CompareView;
+class EmbeddingCloudView;
+class PermutationSurfaceView;
 class CrossImageView;
 class DemoBootstrap;
 class FeatureMapView;
@@ -145,6 +147,10 @@ class MainWindow : public QMainWindow {
   const ModelDescription& currentModel() const noexcept { return model_; }
   /// The Before / after dock: the pinned query under several models.
   CompareView* compareView() const noexcept { return compare_; }
+  /// The Embedding 3-D dock: the patches as a VTK point cloud on their first principal components.
+  EmbeddingCloudView* embeddingView() const noexcept { return embedding_; }
+  /// The Permutation 3-D dock: the student and teacher matrices as surfaces (VTK).
+  PermutationSurfaceView* permutationSurface() const noexcept { return surface_; }
   /// Adds the model on screen (a live training step as it is now) to the Before / after dock.
   void compareWithCurrentModel();
   QString modelSummary() const;
@@ -252,6 +258,7 @@ class MainWindow : public QMainWindow {
   void updateCrossImageTargets();
   bool crossImageShown() const;
   void updateCompare();  // the Before / after dock: the current image (while shown) and query
+  void updateEmbedding();  // the Embedding 3-D dock (while shown): points, selection, similarity
   // MainWindowExport.cpp
   void addViewFileActions(QMenu* file);
   void chooseExport();
@@ -341,6 +348,11 @@ class MainWindow : public QMainWindow {
   CompareView* compare_ = nullptr;
   QDockWidget* compareDock_ = nullptr;
   QString compareImageKey_;  // path @ input size the Before / after dock was given
+  EmbeddingCloudView* embedding_ = nullptr;
+  QDockWidget* embeddingDock_ = nullptr;
+  FeaturesPtr embeddedFeatures_;  // what the Embedding 3-D dock shows
+  PermutationSurfaceView* surface_ = nullptr;
+  QDockWidget* surfaceDock_ = nullptr;
 };
 
 }  // namespace neco::ui
