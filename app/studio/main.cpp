@@ -29,6 +29,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <utility>
 
 namespace {
 
@@ -224,8 +225,18 @@ int main(int argc, char** argv) {
   }
   if (!options->compare.isEmpty()) {
     window.showBottomDock("compareDock");
-    window.compareWithCurrentModel();  // the base: the model on screen now
-    for (const QString& path : options->compare) window.compareView()->addCheckpoint(path);
+    // The base is the model on screen: with --checkpoint, once that has loaded (or failed).
+    auto compare = [&window, paths = options->compare, done = std::make_shared<bool>(false)] {
+      if (std::exchange(*done, true)) return;  // the model arrived or failed: once
+      window.compareWithCurrentModel();
+      for (const QString& path : paths) window.compareView()->addCheckpoint(path);
+    };
+    if (options->checkpoint.isEmpty()) {
+      compare();
+    } else {
+      QObject::connect(&window, &neco::ui::MainWindow::modelChanged, &window, compare, Qt::SingleShotConnection);
+      QObject::connect(&window, &neco::ui::MainWindow::checkpointFailed, &window, compare, Qt::SingleShotConnection);
+    }
   }
   if (!options->checkpoint.isEmpty()) window.openCheckpoint(options->checkpoint);
   if (options->trainSteps > 0) {

@@ -22,6 +22,8 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDockWidget>
+#include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QLabel>
 #include <QPushButton>
@@ -247,11 +249,35 @@ class StudioViewsTest : public QObject {
     QTRY_COMPARE(w.canvas()->selectedPatch(), std::optional<QPoint>(picked));
     QTRY_COMPARE(cmp->tile(1)->selectedPatch(), std::optional<QPoint>(picked));
 
+    // Two runs' checkpoints of the same file name are two models, named by their folders.
+    for (const char* run : {"run1", "run2"}) {
+      QVERIFY(QDir().mkpath(tmp_.filePath(QString::fromLatin1(run))));
+      QVERIFY(QFile::copy(QStringLiteral(NECO_TEST_DATA_DIR "/vit/dinov2.safetensors"),
+                          tmp_.filePath(QStringLiteral("%1/state.safetensors").arg(QString::fromLatin1(run)))));
+      cmp->addCheckpoint(tmp_.filePath(QStringLiteral("%1/state.safetensors").arg(QString::fromLatin1(run))));
+    }
+    QCOMPARE(cmp->modelCount(), 4);
+    QCOMPARE(cmp->modelName(2), QStringLiteral("run1/state.safetensors"));
+    QCOMPARE(cmp->modelName(3), QStringLiteral("run2/state.safetensors"));
+    QTRY_COMPARE_WITH_TIMEOUT(cmp->readyCount(), 4, 60000);
+    QCOMPARE(cmp->similarity(2), cmp->similarity(3));  // the same weights in both files
+
     // A checkpoint that cannot be read says why on its own tile; the others stay.
     cmp->addCheckpoint(QStringLiteral("/nonexistent/model.safetensors"));
-    QCOMPARE(cmp->modelCount(), 3);
-    QTRY_VERIFY_WITH_TIMEOUT(cmp->tile(2)->parentWidget()->findChild<QLabel*>()->text().contains(QStringLiteral("✗")), 60000);
-    QTRY_COMPARE_WITH_TIMEOUT(cmp->readyCount(), 2, 60000);
+    QCOMPARE(cmp->modelCount(), 5);
+    QTRY_VERIFY_WITH_TIMEOUT(cmp->tile(4)->parentWidget()->findChild<QLabel*>()->text().contains(QStringLiteral("✗")), 60000);
+    QTRY_COMPARE_WITH_TIMEOUT(cmp->readyCount(), 4, 60000);
+
+    // The dock reads the chosen block too; hidden, it extracts nothing until shown again.
+    dock->close();
+    QTRY_VERIFY(!cmp->isVisible());
+    w.controls()->setLayer(1);
+    QTRY_VERIFY_WITH_TIMEOUT(w.currentFeatures()->layer == 1, 60000);
+    QCOMPARE(cmp->readyCount(), 0);
+    QVERIFY(!cmp->busy());
+    w.showBottomDock("compareDock");
+    QTRY_VERIFY_WITH_TIMEOUT(cmp->readyCount() == 4 && !cmp->busy(), 60000);
+    QCOMPARE(cmp->features(0)->layer, 1);
   }
 
   void shiftClickAddsQueriesAndHoverPreviews() {

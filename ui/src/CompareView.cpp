@@ -6,6 +6,7 @@
 #include "neco/ui/PatchCanvas.h"
 
 #include <QComboBox>
+#include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
@@ -33,8 +34,9 @@ class CompareView::Worker {
  public:
   struct Job {
     quint64 generation = 0;
-    QString name;
+    quint64 id = 0;
     QString checkpointPath;
+    std::shared_ptr<const CheckpointOptions> options;
     std::shared_ptr<const FeatureExtractor> model;
     std::shared_ptr<const RgbImage> image;
     int inputSide = 0;
@@ -77,26 +79,32 @@ class CompareView::Worker {
     }
   }
 
+  bool stopping() {
+    const std::lock_guard lock(mutex_);
+    return stop_;
+  }
+
   void process(const Job& job) {
     CompareView* view = view_;
     try {
       std::shared_ptr<const FeatureExtractor> model = job.model;
       if (!model) {
-        model = FeatureExtractor::fromCheckpoint(job.checkpointPath.toStdString(), CheckpointOptions{});
-        QMetaObject::invokeMethod(view, [view, g = job.generation, name = job.name, model] {
-          guardSlot("compare: checkpoint loaded", [&] { view->onLoaded(g, name, model); });
+        model = FeatureExtractor::fromCheckpoint(job.checkpointPath.toStdString(),
+                                                 job.options ? *job.options : CheckpointOptions{});
+        QMetaObject::invokeMethod(view, [view, id = job.id, model] {
+          guardSlot("compare: checkpoint loaded", [&] { view->onLoaded(id, model); });
         }, Qt::QueuedConnection);
       }
-      if (!job.image || job.image->empty()) return;
+      if (!job.image || job.image->empty() || stopping()) return;  // closing: no extraction after a load
       const int layer = job.layer > model->describe().depth ? 0 : job.layer;
       const auto reader = layer == 0 ? model : model->atLayer(layer);
       auto features = std::make_shared<const PatchFeatures>(reader->extract(*job.image, job.inputSide));
-      QMetaObject::invokeMethod(view, [view, g = job.generation, name = job.name, features] {
-        guardSlot("compare: features", [&] { view->onExtracted(g, name, features, {}); });
+      QMetaObject::invokeMethod(view, [view, g = job.generation, id = job.id, features] {
+        guardSlot("compare: features", [&] { view->onExtracted(g, id, features, {}); });
       }, Qt::QueuedConnection);
     } catch (const std::exception& e) {
-      QMetaObject::invokeMethod(view, [view, g = job.generation, name = job.name, message = QString::fromStdString(e.what())] {
-        guardSlot("compare: failure", [&] { view->onExtracted(g, name, nullptr, message); });
+      QMetaObject::invokeMethod(view, [view, g = job.generation, id = job.id, message = QString::fromStdString(e.what())] {
+        guardSlot("compare: failure", [&] { view->onExtracted(g, id, nullptr, message); });
       }, Qt::QueuedConnection);
     }
   }
@@ -187,9 +195,9 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
 
 CompareView::~CompareView() { worker_.reset(); }  // joined while the tiles still exist
 
-int CompareView::indexOf(const QString& name) const {
+int CompareView::indexOf(quint64 id) const {
   for (std::size_t i = 0; i < entries_.size(); ++i)
-    if (entries_[i].name == name) return static_cast<int>(i);
+    if (entries_[i].id == id) return static_cast<int>(i);
   return -1;
 }
 
@@ -199,28 +207,27 @@ QString CompareView::modelName(int index) const {
 
 void CompareView::addModel(const QString& name, std::shared_ptr<const FeatureExtractor> model) {
   if (!model) return;
+  for (const Entry& e : entries_)
+    if (e.model == model) return;  // already compared
   Entry e;
+  e.id = nextId_++;
   e.name = name;
   e.model = std::move(model);
-  if (const int at = indexOf(name); at >= 0) {
-    Entry& old = entries_[std::size_t(at)];
-    old.model = e.model;
-    old.checkpointPath.clear();
-    old.features.reset();
-    old.error.clear();
-  } else {
-    if (modelCount() == kMaxModels) entries_.erase(entries_.begin() + 1);  // the base stays
-    entries_.push_back(std::move(e));
-  }
+  if (modelCount() == kMaxModels) entries_.erase(entries_.begin() + 1);  // the base stays
+  entries_.push_back(std::move(e));
   rebuildTiles();
   requestAll();
 }
 
-void CompareView::addCheckpoint(const QString& path) {
+void CompareView::addCheckpoint(const QString& path) { addCheckpoint(path, CheckpointOptions{}); }
+
+void CompareView::addCheckpoint(const QString& path, const CheckpointOptions& options) {
   Entry e;
-  e.name = QFileInfo(path).fileName();
+  e.id = nextId_++;
+  const QFileInfo info(path);
+  e.name = info.dir().dirName() + QLatin1Char('/') + info.fileName();  // every run has its state.safetensors
   e.checkpointPath = path;
-  if (const int at = indexOf(e.name); at >= 0) entries_.erase(entries_.begin() + at);
+  e.options = std::make_shared<const CheckpointOptions>(options);
   if (modelCount() == kMaxModels) entries_.erase(entries_.begin() + 1);
   entries_.push_back(std::move(e));
   rebuildTiles();
@@ -245,6 +252,7 @@ void CompareView::setImage(const QImage& shown, RgbImage rgb, int inputSide, con
     e.error.clear();
     if (e.canvas) e.canvas->setImage(shown_);
   }
+  refreshHeatmaps();  // no old overlay on the new image, and the wipe shows it too
   requestAll();
 }
 
@@ -253,8 +261,9 @@ void CompareView::setLayer(int layer) {
   layer_ = layer;
   for (auto& e : entries_) {
     e.features.reset();
-    e.similarity.clear();
+    e.error.clear();
   }
+  refreshHeatmaps();  // no overlay of the old block while the new one is extracted
   requestAll();
 }
 
@@ -318,6 +327,9 @@ void CompareView::rebuildTiles() {
     v->setContentsMargins(2, 2, 2, 2);
     e.caption = new QLabel(e.frame);
     e.caption->setWordWrap(true);
+    // Three lines, always: a caption that grew would move the tile's image under the cursor.
+    e.caption->setFixedHeight(e.caption->fontMetrics().lineSpacing() * 3 + 2);
+    e.caption->setAlignment(Qt::AlignLeft | Qt::AlignTop);
     e.canvas = new PatchCanvas(e.frame);
     e.canvas->setMinimumSize(160, 120);
     e.canvas->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Ignored);  // as tall as the strip, no taller
@@ -332,7 +344,10 @@ void CompareView::rebuildTiles() {
       setCursorPatch(p.x() >= 0 ? std::optional<QPoint>(p) : std::nullopt);
       Q_EMIT patchHovered(p);
     });
-    connect(e.canvas, &PatchCanvas::patchClicked, this, &CompareView::patchClicked);
+    connect(e.canvas, &PatchCanvas::patchClicked, this, [this, canvas = e.canvas](QPoint p) {
+      if (canvas->gridColumns() > 0 && canvas->gridRows() > 0)
+        Q_EMIT positionClicked(QPointF((p.x() + 0.5) / canvas->gridColumns(), (p.y() + 0.5) / canvas->gridRows()));
+    });
   }
   {
     const QSignalBlocker quiet(wipeChoice_);
@@ -351,8 +366,15 @@ void CompareView::rebuildTiles() {
 void CompareView::requestAll() {
   ++generation_;
   pendingJobs_ = 0;
-  for (int i = 0; i < modelCount(); ++i) request(i);
+  caughtUp_ = isVisible();
+  if (caughtUp_)  // hidden: nothing is loaded or extracted until the view is shown
+    for (int i = 0; i < modelCount(); ++i) request(i);
   updateCaption(-1);
+}
+
+void CompareView::showEvent(QShowEvent* event) {
+  QWidget::showEvent(event);
+  if (!caughtUp_) requestAll();
 }
 
 void CompareView::request(int index) {
@@ -361,8 +383,9 @@ void CompareView::request(int index) {
   if (!extracts && e.model) return;  // nothing to do before an image (a checkpoint is loaded already)
   Worker::Job job;
   job.generation = generation_;
-  job.name = e.name;
+  job.id = e.id;
   job.checkpointPath = e.checkpointPath;
+  job.options = e.options;
   job.model = e.model;
   job.image = rgb_;
   job.inputSide = inputSide_;
@@ -372,17 +395,17 @@ void CompareView::request(int index) {
   updateCaption(index);
 }
 
-void CompareView::onLoaded(quint64 /*generation*/, const QString& name, std::shared_ptr<const FeatureExtractor> model) {
+void CompareView::onLoaded(quint64 id, std::shared_ptr<const FeatureExtractor> model) {
   // Kept whatever the generation: the file need not be read again for the next image.
-  const int at = indexOf(name);
+  const int at = indexOf(id);
   if (at < 0 || entries_[std::size_t(at)].model) return;
   entries_[std::size_t(at)].model = std::move(model);
 }
 
-void CompareView::onExtracted(quint64 generation, const QString& name, FeaturesPtr features, const QString& error) {
+void CompareView::onExtracted(quint64 generation, quint64 id, FeaturesPtr features, const QString& error) {
   if (generation != generation_) return;  // an older image, layer or model list
   pendingJobs_ = std::max(0, pendingJobs_ - 1);
-  const int at = indexOf(name);
+  const int at = indexOf(id);
   if (at < 0) return;
   Entry& e = entries_[std::size_t(at)];
   e.error = error;

@@ -133,15 +133,6 @@ void EmbeddingCloudView::rebuild() {
     }
     const PatchRgbMap rgb = projectPcaRgb(*features_, basis, {0, 1, 2});
     pcaColours_ = rgb.rgb;
-    const std::vector<int> labels = kmeansPatchLabels(*features_, std::min(kClasses, n));
-    const std::vector<QColor> palette = vocColours();
-    classColours_.resize(std::size_t(n) * 3);
-    for (int p = 0; p < n; ++p) {
-      const QColor c = palette[std::size_t(1 + labels[std::size_t(p)]) % palette.size()];
-      classColours_[3 * std::size_t(p)] = static_cast<unsigned char>(c.red());
-      classColours_[3 * std::size_t(p) + 1] = static_cast<unsigned char>(c.green());
-      classColours_[3 * std::size_t(p) + 2] = static_cast<unsigned char>(c.blue());
-    }
     caption_->setText(tr("%1 patches on the first three principal components (%2 dimensions)").arg(n).arg(d));
   } else {
     caption_->setText(tr("Open an image: its patches appear here"));
@@ -153,6 +144,18 @@ void EmbeddingCloudView::rebuild() {
 
 void EmbeddingCloudView::recolour() {
   const std::size_t n = positions_.size();
+  if (colouring_ == CloudColouring::Classes && classColours_.size() != n * 3 && features_ && n >= 2) {
+    // k-means only when the classes are asked for
+    const std::vector<int> labels = kmeansPatchLabels(*features_, std::min(kClasses, int(n)));
+    const std::vector<QColor> palette = vocColours();
+    classColours_.resize(n * 3);
+    for (std::size_t p = 0; p < n; ++p) {
+      const QColor c = palette[std::size_t(1 + labels[p]) % palette.size()];
+      classColours_[3 * p] = static_cast<unsigned char>(c.red());
+      classColours_[3 * p + 1] = static_cast<unsigned char>(c.green());
+      classColours_[3 * p + 2] = static_cast<unsigned char>(c.blue());
+    }
+  }
   colours_.assign(n * 3, 200);
   if (colouring_ == CloudColouring::PcaRgb && pcaColours_.size() == n * 3) {
     colours_ = pcaColours_;
@@ -231,7 +234,7 @@ std::optional<QPointF> EmbeddingCloudView::displayPosition(QPoint patch) const {
 
 std::optional<QPoint> EmbeddingCloudView::pick(QPointF at) const {
   if (!features_) return std::nullopt;
-  // Nearest projected point within the radius, the one closest to the camera among ties.
+  // The projected point nearest `at`, within the radius.
   std::optional<QPoint> best;
   double bestDistance = kPickRadius;
   for (int p = 0; p < int(positions_.size()); ++p) {

@@ -371,6 +371,7 @@ void MainWindow::installModel() {
   service_->setExtractor(model);
   dropPatchBank();
   if (crossImageShown()) crossImage_->setModel(model, controls_->inputSize());  // else when it is shown
+  if (compare_) compare_->setLayer(controls_->layer());  // also after a restore or a shallower model
   model_ = model->describe();
 }
 

@@ -8,8 +8,8 @@
 //     studio keeps painting and answering while a long sweep records.
 //   - A views frame is taken when the followers (permutation view, near/far) have caught up with
 //     the heatmap, so canvas and matrices in one frame always belong to the same query and model.
-//   - The target is never the open image or checkpoint; an earlier video of that name is replaced
-//     only when the new one is complete (the file dialog asks first).
+//   - The target is never the open image or checkpoint; the dialog asks before an existing file is
+//     replaced, and it is replaced only when the new video is complete.
 #include "neco/ui/MainWindow.h"
 
 #include "CheckpointActions.h"
@@ -30,6 +30,7 @@
 #include <QHBoxLayout>
 #include <QLineEdit>
 #include <QMenu>
+#include <QMessageBox>
 #include <QPainter>
 #include <QPushButton>
 #include <QSettings>
@@ -108,7 +109,9 @@ bool MainWindow::recordSteepnessSweep(const QString& path, double from, double t
 void MainWindow::recordSweepFrame() {
   if (!recorder_ || sweepAt_ >= sweep_.size()) return sweepTimer_->stop();
   permutation_->setStudentSteepness(sweep_[sweepAt_++]);  // re-sorts at once
-  recorder_->addFrame(permutation_->grab().toImage());
+  QImage frame = permutation_->grab().toImage();
+  frame.setDevicePixelRatio(1.0);
+  recorder_->addFrame(frame);
   if (sweepAt_ == sweep_.size()) stopRecording();
 }
 
@@ -130,9 +133,13 @@ bool MainWindow::startRecording(const QString& path, double fps) {
 }
 
 QImage MainWindow::viewsFrame() const {
-  const QImage canvas = canvas_->grab().toImage();
+  // Device pixels, drawn one to one (on a HiDPI screen a grab carries its ratio and would be drawn
+  // at its smaller logical size).
+  QImage canvas = canvas_->grab().toImage();
+  canvas.setDevicePixelRatio(1.0);
   const bool matrices = permutation_->isVisible() && permutation_->studentRow().has_value();
-  const QImage perm = matrices ? permutation_->grab().toImage() : QImage();
+  QImage perm = matrices ? permutation_->grab().toImage() : QImage();
+  perm.setDevicePixelRatio(1.0);
   const int height = std::max(canvas.height(), perm.height());
   QImage frame(canvas.width() + perm.width(), height + kCaptionHeight, QImage::Format_RGB888);
   frame.fill(QColor(24, 24, 24));
@@ -267,14 +274,24 @@ void MainWindow::chooseRecording(bool sweep) {
   connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::reject);
   connect(buttons, &QDialogButtonBox::accepted, dialog, [=, this] {
     const QString path = name->text();
-    const double rate = fps->value();
+    const double rate = fps->value(), lo = from->value(), hi = to->value();
+    const int count = frames->value();
+    auto run = [this, sweep, path, rate, lo, hi, count] {
+      guardSlot("start recording", [&] {
+        if (sweep)
+          recordSteepnessSweep(path, lo, hi, count, rate);
+        else
+          startRecording(path, rate);
+      });
+    };
     dialog->accept();
-    guardSlot("start recording", [&] {
-      if (sweep)
-        recordSteepnessSweep(path, from->value(), to->value(), frames->value(), rate);
-      else
-        startRecording(path, rate);
-    });
+    if (!QFileInfo::exists(path)) return run();
+    auto* ask = new QMessageBox(QMessageBox::Question, tr("Record"),
+                                tr("%1 exists and would be replaced once the new video is complete.").arg(path),
+                                QMessageBox::Yes | QMessageBox::Cancel, this);
+    ask->setAttribute(Qt::WA_DeleteOnClose);
+    connect(ask, &QMessageBox::accepted, this, run);
+    ask->open();  // never a nested event loop inside a slot
   });
   dialog->open();
 }

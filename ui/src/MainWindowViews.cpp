@@ -26,6 +26,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace neco::ui {
 void MainWindow::buildFeatureDocks() {
   featureMaps_ = new FeatureMapView(this);
@@ -97,7 +99,11 @@ void MainWindow::buildFeatureDocks() {
   connect(compare_, &CompareView::addCurrentRequested, this,
           [this] { guardSlot("compare: add model", [this] { compareWithCurrentModel(); }); });
   connect(compare_, &CompareView::modelsChanged, this, [this] { guardSlot("compare", [this] { updateCompare(); }); });
-  connect(compare_, &CompareView::patchClicked, this, &MainWindow::selectPatch);
+  connect(compare_, &CompareView::positionClicked, this, [this](QPointF at) {
+    if (!features_) return;  // the tile's grid may differ from the view's (another patch size)
+    selectPatch(QPoint(std::clamp(int(at.x() * features_->gridW), 0, features_->gridW - 1),
+                       std::clamp(int(at.y() * features_->gridH), 0, features_->gridH - 1)));
+  });
   connect(canvas_, &PatchCanvas::patchHovered, compare_, [this](QPoint p) {
     compare_->setCursorPatch(p.x() >= 0 ? std::optional<QPoint>(p) : std::nullopt);  // linked cursors
   });

@@ -116,7 +116,9 @@ void PermutationSurfaceView::rebuild() {
     s->GetPointData()->SetScalars(colours);
     s->Modified();
   }
-  if (n_ > 0) {
+  if (n_ == 0) {
+    caption_->setText(tr("Pin a patch: its student (left) and teacher (right) permutation matrices appear here"));
+  } else {
     caption_->setText(tr("Student (left) and teacher (right) soft permutation matrices, n = %1: rows = reference e, "
                          "columns = rank r, height = probability. Drag to rotate, wheel to zoom.")
                           .arg(n_));

@@ -76,9 +76,9 @@ void VideoRecorder::addFrame(const QImage& frame) {
   {
     QPainter p(&canvas);
     p.setRenderHint(QPainter::SmoothPixmapTransform);
-    const QSize fitted = frame.size().scaled(size_, Qt::KeepAspectRatio);
+    const QSize fitted = frame.size().scaled(size_, Qt::KeepAspectRatio);  // device pixels, any ratio
     p.drawImage(QRect(QPoint((size_.width() - fitted.width()) / 2, (size_.height() - fitted.height()) / 2), fitted),
-                frame);
+                frame, frame.rect());
   }
   const QImage bgr = canvas.convertToFormat(QImage::Format_BGR888);
   // A view over Qt's rows (they may be padded): VideoWriter copies what it encodes.

@@ -15,6 +15,7 @@
 //   compare->setImage(canvasImage, rgb, inputSide, path); // extracts under every model
 //   compare->setQuery(patch);
 
+#include "neco/core/Checkpoint.h"
 #include "neco/core/Colormap.h"
 #include "neco/core/FeatureExtractor.h"
 #include "neco/ui/FeatureService.h"
@@ -48,16 +49,19 @@ class CompareView : public QWidget {
   explicit CompareView(QWidget* parent = nullptr);
   ~CompareView() override;  ///< joins the worker (a running extraction finishes first)
 
-  /// Adds a model under `name` (a later one with the same name replaces it). Beyond kMaxModels the
-  /// oldest non-base model is dropped. A null model is ignored.
+  /// Adds a model under `name` (the same model twice is added once). Beyond kMaxModels the oldest
+  /// non-base model is dropped. A null model is ignored.
   void addModel(const QString& name, std::shared_ptr<const FeatureExtractor> model);
-  /// Adds the checkpoint at `path`, loaded on the worker; a failure shows its reason on the tile.
+  /// Adds the checkpoint at `path` (named by its folder and file: `run1/state.safetensors`), loaded
+  /// on the worker with `options`; a failure shows its reason on the tile.
+  void addCheckpoint(const QString& path, const CheckpointOptions& options);
   void addCheckpoint(const QString& path);
   void clearModels();
   int modelCount() const noexcept { return static_cast<int>(entries_.size()); }
   QString modelName(int index) const;
 
-  /// The image every model reads: `shown` is drawn, `rgb` extracted at `inputSide`.
+  /// The image every model reads: `shown` is drawn, `rgb` extracted at `inputSide`. Extraction
+  /// (for this and every other change) runs only while the view is visible; it catches up when shown.
   void setImage(const QImage& shown, RgbImage rgb, int inputSide, const QString& path);
   /// The block every model reads (0: the last; a model without it reads its last block).
   void setLayer(int layer);
@@ -72,6 +76,10 @@ class CompareView : public QWidget {
   int wipeModel() const noexcept { return wipeModel_; }
   void setWipePosition(double fraction);
 
+ protected:
+  void showEvent(QShowEvent* event) override;
+
+ public:
   // Inspection (tests, exports).
   int readyCount() const;  ///< models whose features of the current image arrived
   bool busy() const noexcept { return pendingJobs_ > 0; }
@@ -83,15 +91,19 @@ class CompareView : public QWidget {
 
  Q_SIGNALS:
   void patchHovered(QPoint patch);  ///< (-1, -1) when the cursor leaves
-  void patchClicked(QPoint patch);
+  /// A tile was clicked: the patch centre as a fraction of the image (0..1; the tile's patch grid
+  /// may differ from the main view's).
+  void positionClicked(QPointF fraction);
   void addCurrentRequested();       ///< the "Add current model" button
   void modelsChanged();
   void featuresArrived(int index);  ///< also on failure (the tile then shows the reason)
 
  private:
   struct Entry {
+    quint64 id = 0;  // unique: names may repeat (every run's state.safetensors)
     QString name;
     QString checkpointPath;                         // loaded on the worker while model is null
+    std::shared_ptr<const CheckpointOptions> options;
     std::shared_ptr<const FeatureExtractor> model;  // as given; read at layer_
     FeaturesPtr features;
     std::vector<float> similarity;
@@ -105,13 +117,13 @@ class CompareView : public QWidget {
   void rebuildTiles();
   void requestAll();
   void request(int index);
-  void onLoaded(quint64 generation, const QString& name, std::shared_ptr<const FeatureExtractor> model);
-  void onExtracted(quint64 generation, const QString& name, FeaturesPtr features, const QString& error);
+  void onLoaded(quint64 id, std::shared_ptr<const FeatureExtractor> model);
+  void onExtracted(quint64 generation, quint64 id, FeaturesPtr features, const QString& error);
   void refreshHeatmaps();
   QImage overlayOf(const Entry& e) const;
   void updateCaption(int index);
   void updateWipe();
-  int indexOf(const QString& name) const;
+  int indexOf(quint64 id) const;
 
   std::vector<Entry> entries_;
   std::unique_ptr<Worker> worker_;
@@ -124,7 +136,9 @@ class CompareView : public QWidget {
   std::optional<QPoint> cursor_;
   Colormap colormap_{ColormapKind::Viridis};
   quint64 generation_ = 0;
+  quint64 nextId_ = 1;
   int pendingJobs_ = 0;
+  bool caughtUp_ = false;  // the last requestAll ran while visible
   int wipeModel_ = 1;
   QHBoxLayout* strip_;
   QLabel* status_;
