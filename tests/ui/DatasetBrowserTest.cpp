@@ -214,11 +214,7 @@ class DatasetBrowserTest : public QObject {
 
   void questionMarkShowsTheShortcutSheet() {
     MainWindow w(extractor_);
-    w.setInteractive(false);
-    w.resize(1200, 800);
-    w.show();
-    w.activateWindow();
-    QVERIFY(QTest::qWaitForWindowActive(&w));
+    QVERIFY(neco::test::showActive(w, QSize(1200, 800)));
     const QImage before = w.grab().toImage();
     QTest::keyClick(&w, Qt::Key_Question);
     neco::ui::ShortcutSheet* sheet = w.shortcutSheet();

@@ -8,15 +8,23 @@
 #include "neco/core/Log.h"
 #include "neco/core/SoftSort.h"
 #include "neco/ui/EmbeddingCloudView.h"
+#include "neco/ui/MainWindow.h"
+#include "neco/ui/PatchCanvas.h"
 #include "neco/ui/PermutationSurfaceView.h"
 #include "neco/ui/VtkOpenGLWidget.h"
+#include "StudioTestSupport.h"
 
 #include <QLineF>
+#include <QOpenGLWidget>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
+#include <optional>
+#include <vector>
 
 using neco::ui::EmbeddingCloudView;
 using neco::ui::VtkOpenGLWidget;
@@ -37,6 +45,28 @@ neco::RgbImage stripes(int side) {  // two textures, so the cloud has structure
 }
 
 bool isRed(QRgb c) { return qRed(c) > 200 && qGreen(c) < 60 && qBlue(c) < 60; }
+
+// A patch other than `except` whose point is on screen with no other point within 10 px (so a click
+// on it cannot be ambiguous); nullopt when there is none.
+std::optional<QPoint> isolatedPoint(const EmbeddingCloudView& view, std::optional<QPoint> except = std::nullopt) {
+  const int gridW = view.gridWidth();
+  const int n = static_cast<int>(view.positions().size());
+  std::vector<QPointF> shown(static_cast<std::size_t>(n));
+  for (int p = 0; p < n; ++p) {
+    const std::optional<QPointF> at = view.displayPosition(QPoint(p % gridW, p / gridW));
+    if (!at) return std::nullopt;
+    shown[std::size_t(p)] = *at;
+  }
+  for (int p = 0; p < n; ++p) {
+    if (QPoint(p % gridW, p / gridW) == except) continue;
+    if (!view.vtkWidget()->rect().adjusted(10, 10, -10, -10).contains(shown[std::size_t(p)].toPoint())) continue;
+    double nearest = 1e9;
+    for (int q = 0; q < n; ++q)
+      if (q != p) nearest = std::min(nearest, QLineF(shown[std::size_t(p)], shown[std::size_t(q)]).length());
+    if (nearest > 10.0) return QPoint(p % gridW, p / gridW);
+  }
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -109,18 +139,7 @@ class EmbeddingCloudViewTest : public QObject {
     view.setFeatures(features_);
     showAndRender(view);
     VtkOpenGLWidget* gl = view.vtkWidget();
-    // A point on screen with no other point within 10 px (so the click cannot be ambiguous).
-    const int n = features_->patchCount(), gridW = features_->gridW;
-    std::vector<QPointF> shown(static_cast<std::size_t>(n));
-    for (int p = 0; p < n; ++p) shown[std::size_t(p)] = view.displayPosition(QPoint(p % gridW, p / gridW)).value();
-    std::optional<QPoint> target;
-    for (int p = 0; p < n && !target; ++p) {
-      if (!gl->rect().adjusted(10, 10, -10, -10).contains(shown[std::size_t(p)].toPoint())) continue;
-      double nearest = 1e9;
-      for (int q = 0; q < n; ++q)
-        if (q != p) nearest = std::min(nearest, QLineF(shown[std::size_t(p)], shown[std::size_t(q)]).length());
-      if (nearest > 10.0) target = QPoint(p % gridW, p / gridW);
-    }
+    const std::optional<QPoint> target = isolatedPoint(view);
     QVERIFY2(target, "no isolated point on screen");
     const QPointF at = *view.displayPosition(*target);
     QSignalSpy picked(&view, &EmbeddingCloudView::patchPicked);
@@ -199,6 +218,49 @@ class EmbeddingCloudViewTest : public QObject {
     QVERIFY(gl->grabFramebuffer() != first);
     view.setRows(std::nullopt, std::nullopt);
     QCOMPARE(view.surfacePointCount(false), 0);
+  }
+
+  void theStudioMakesItsThreeDViewsWhenTheirDocksAreFirstShown() {
+    // NOTE: an OpenGL widget anywhere in a window makes Qt composite the whole window through
+    // OpenGL (in software under Xvfb: slower than the paint itself); until a 3-D dock is opened the
+    // studio has none.
+    QTemporaryDir tmp;
+    QVERIFY(tmp.isValid());
+    neco::ui::MainWindow w(neco::test::quietDemoModel());
+    QVERIFY(neco::test::showActive(w, QSize(1400, 900)));
+    neco::test::openDemoAndWait(w, tmp.filePath(QStringLiteral("demo")));
+    const QPoint query(4, 6);
+    w.selectPatch(query);
+    QTest::qWait(100);  // the views that follow the query run a frame later
+    QVERIFY(w.findChildren<QOpenGLWidget*>().isEmpty());
+    QVERIFY(!w.embeddingView());
+    QVERIFY(!w.permutationSurface());
+
+    // Shown: the cloud of the image on screen, the query red in it; a click on a point pins its patch.
+    w.showBottomDock("embeddingDock");
+    QTRY_VERIFY(w.embeddingView() != nullptr);
+    EmbeddingCloudView* cloud = w.embeddingView();
+    QTRY_COMPARE(cloud->positions().size(), std::size_t(w.currentFeatures()->patchCount()));
+    QCOMPARE(cloud->gridWidth(), w.currentFeatures()->gridW);
+    QCOMPARE(cloud->selectedPatch(), std::optional<QPoint>(query));
+    QTRY_VERIFY_WITH_TIMEOUT(cloud->vtkWidget()->renderingReady(), 20000);
+    for (int i = 0; i < 2; ++i) {  // the first frame may be of the size before the dock's layout settled
+      QSignalSpy frames(cloud->vtkWidget(), &VtkOpenGLWidget::frameRendered);
+      cloud->vtkWidget()->update();
+      QTRY_VERIFY_WITH_TIMEOUT(!frames.isEmpty(), 20000);
+    }
+    const std::optional<QPoint> target = isolatedPoint(*cloud, query);
+    QVERIFY2(target, "no isolated point on screen");
+    QTest::mouseClick(cloud->vtkWidget(), Qt::LeftButton, Qt::NoModifier, cloud->displayPosition(*target)->toPoint());
+    QCOMPARE(w.canvas()->selectedPatch(), target);
+    QTRY_COMPARE(cloud->selectedPatch(), target);
+    QVERIFY(!w.findChildren<QOpenGLWidget*>().isEmpty());
+
+    // The permutation surfaces follow the query's rows.
+    w.showBottomDock("permutationSurfaceDock");
+    QTRY_VERIFY(w.permutationSurface() != nullptr);
+    QTRY_VERIFY_WITH_TIMEOUT(w.permutationSurface()->surfacePointCount(false) > 0, 20000);
+    QVERIFY(w.permutationSurface()->surfacePointCount(true) > 0);
   }
 
   void emptyFeaturesClearTheCloud() {

@@ -18,6 +18,16 @@ inline std::shared_ptr<const FeatureExtractor> quietDemoModel() {
   return FeatureExtractor::createDemo(0);
 }
 
+// Shows `w` non-interactive (errors are logged, not shown in dialogs) at `size` and waits until it
+// has the keyboard focus, which QTest's key clicks on its shortcuts need.
+[[nodiscard]] inline bool showActive(ui::MainWindow& w, QSize size) {
+  w.setInteractive(false);
+  w.resize(size);
+  w.show();
+  w.activateWindow();
+  return QTest::qWaitForWindowActive(&w);
+}
+
 // An earlier image's features may still be on their way: wait for a demo image's own.
 inline void openDemoAndWait(ui::MainWindow& w, const QString& demoRoot) {
   w.openDemo(demoRoot);

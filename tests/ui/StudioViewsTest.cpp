@@ -122,13 +122,36 @@ class StudioViewsTest : public QObject {
     QTRY_COMPARE_WITH_TIMEOUT(strip->scope(), neco::ui::NearFarScope::Image, 60000);
   }
 
+  void aLayerTheModelLacksWaitsForAModelWithIt() {
+    neco::ui::SimilarityControls controls;
+    QSignalSpy changes(&controls, &neco::ui::SimilarityControls::layerChanged);
+    controls.setDepth(4);
+    controls.setLayer(9);  // a restored session; its 12-block checkpoint is still loading
+    QCOMPARE(controls.layer(), 0);
+    QCOMPARE(controls.pendingLayer(), std::optional<int>(9));
+    controls.setDepth(6);  // another shallow model: still waiting
+    QCOMPARE(controls.layer(), 0);
+    controls.setDepth(12);
+    QCOMPARE(controls.layer(), 9);
+    QCOMPARE(controls.pendingLayer(), std::nullopt);
+    controls.setDepth(4);  // the chosen block is gone: the last block, and nothing waits
+    QCOMPARE(controls.layer(), 0);
+    controls.setDepth(12);
+    QCOMPARE(controls.layer(), 0);
+    QCOMPARE(changes.count(), 0);  // setDepth emits nothing: the caller changes the model
+    controls.setLayer(12);         // the depth itself: the last block
+    QCOMPARE(controls.layer(), 0);
+    controls.setDepth(4);
+    controls.setLayer(9);
+    Q_EMIT controls.layerBox()->activated(1);  // the user picks a block: nothing waits any more
+    QCOMPARE(controls.pendingLayer(), std::nullopt);
+    controls.setDepth(12);
+    QCOMPARE(controls.layer(), 0);
+  }
+
   void theLayerChoiceReadsAnEarlierBlock() {
     MainWindow w(extractor_);
-    w.setInteractive(false);
-    w.resize(1600, 1000);
-    w.show();
-    w.activateWindow();
-    QVERIFY(QTest::qWaitForWindowActive(&w));
+    QVERIFY(neco::test::showActive(w, QSize(1600, 1000)));
     openDemoAndWait(w);
     const int depth = extractor_->describe().depth;
     QComboBox* box = w.controls()->layerBox();
@@ -238,7 +261,8 @@ class StudioViewsTest : public QObject {
     const QPoint hovered(3, 7);
     QTest::mouseMove(cmp->tile(1), cmp->tile(1)->patchRect(hovered).center().toPoint());
     QTRY_COMPARE(cmp->tile(0)->extraSelections(), QList<QPoint>{hovered});
-    QCOMPARE(cmp->cursorPatch(), std::optional<QPoint>(hovered));
+    QCOMPARE(cmp->cursorPosition(), std::optional<QPointF>(neco::ui::patchCentre(hovered, cmp->tile(1)->gridColumns(),
+                                                                                  cmp->tile(1)->gridRows())));
     const QPoint fromCanvas(8, 2);
     QTest::mouseMove(w.canvas(), w.canvas()->patchRect(fromCanvas).center().toPoint());
     QTRY_COMPARE(cmp->tile(1)->extraSelections(), QList<QPoint>{fromCanvas});
@@ -262,11 +286,29 @@ class StudioViewsTest : public QObject {
     QTRY_COMPARE_WITH_TIMEOUT(cmp->readyCount(), 4, 60000);
     QCOMPARE(cmp->similarity(2), cmp->similarity(3));  // the same weights in both files
 
+    // A model of another patch size reads the patch at the same place of the image, not the same index.
+    cmp->addCheckpoint(QStringLiteral(NECO_TEST_DATA_DIR "/vit/dino_v1_p16.safetensors"));
+    QTRY_COMPARE_WITH_TIMEOUT(cmp->readyCount(), 5, 60000);
+    const neco::ui::FeaturesPtr mainGrid = w.currentFeatures(), p16 = cmp->features(4);
+    QVERIFY(p16->gridW < mainGrid->gridW);
+    const QPoint corner(mainGrid->gridW - 1, mainGrid->gridH - 1);
+    w.selectPatch(corner);
+    const QPoint under(p16->gridW - 1, p16->gridH - 1);
+    QTRY_COMPARE(cmp->tile(4)->selectedPatch(), std::optional<QPoint>(under));
+    QCOMPARE(cmp->queryPatch(4), std::optional<QPoint>(under));
+    QCOMPARE(cmp->similarity(4), neco::cosineSimilarityMap(*p16, under.y() * p16->gridW + under.x()));
+    const QPoint middle(mainGrid->gridW / 2, mainGrid->gridH / 2);
+    QTest::mouseMove(w.canvas(), w.canvas()->patchRect(middle).center().toPoint());
+    const QPointF at = neco::ui::patchCentre(middle, mainGrid->gridW, mainGrid->gridH);
+    QTRY_COMPARE(cmp->tile(4)->extraSelections(), QList<QPoint>{*neco::ui::patchUnder(at, p16->gridW, p16->gridH)});
+    QCOMPARE(cmp->tile(0)->extraSelections(), QList<QPoint>{middle});
+    w.selectPatch(picked);
+
     // A checkpoint that cannot be read says why on its own tile; the others stay.
     cmp->addCheckpoint(QStringLiteral("/nonexistent/model.safetensors"));
-    QCOMPARE(cmp->modelCount(), 5);
-    QTRY_VERIFY_WITH_TIMEOUT(cmp->tile(4)->parentWidget()->findChild<QLabel*>()->text().contains(QStringLiteral("✗")), 60000);
-    QTRY_COMPARE_WITH_TIMEOUT(cmp->readyCount(), 4, 60000);
+    QCOMPARE(cmp->modelCount(), 6);
+    QTRY_VERIFY_WITH_TIMEOUT(cmp->tile(5)->parentWidget()->findChild<QLabel*>()->text().contains(QStringLiteral("✗")), 60000);
+    QTRY_COMPARE_WITH_TIMEOUT(cmp->readyCount(), 5, 60000);
 
     // The dock reads the chosen block too; hidden, it extracts nothing until shown again.
     dock->close();
@@ -276,17 +318,28 @@ class StudioViewsTest : public QObject {
     QCOMPARE(cmp->readyCount(), 0);
     QVERIFY(!cmp->busy());
     w.showBottomDock("compareDock");
-    QTRY_VERIFY_WITH_TIMEOUT(cmp->readyCount() == 4 && !cmp->busy(), 60000);
+    QTRY_VERIFY_WITH_TIMEOUT(cmp->readyCount() == 5 && !cmp->busy(), 60000);
     QCOMPARE(cmp->features(0)->layer, 1);
+
+    // Hidden, a new query waits for the next show (every click reaches the dock).
+    QTRY_VERIFY(!cmp->similarity(0).empty());
+    const std::vector<float> before = cmp->similarity(0);
+    dock->close();
+    QTRY_VERIFY(!cmp->isVisible());
+    const QPoint later(6, 1);
+    w.selectPatch(later);
+    QTest::qWait(100);  // the followers run a frame after the click
+    QCOMPARE(cmp->similarity(0), before);
+    QCOMPARE(cmp->tile(0)->selectedPatch(), std::optional<QPoint>(picked));
+    w.showBottomDock("compareDock");
+    QTRY_COMPARE(cmp->tile(0)->selectedPatch(), std::optional<QPoint>(later));
+    QCOMPARE(cmp->similarity(0),
+             neco::cosineSimilarityMap(*cmp->features(0), later.y() * cmp->features(0)->gridW + later.x()));
   }
 
   void shiftClickAddsQueriesAndHoverPreviews() {
     MainWindow w(extractor_);
-    w.setInteractive(false);
-    w.resize(1600, 1000);
-    w.show();
-    w.activateWindow();
-    QVERIFY(QTest::qWaitForWindowActive(&w));
+    QVERIFY(neco::test::showActive(w, QSize(1600, 1000)));
     openDemoAndWait(w);
     const auto f = w.currentFeatures();
     auto mapOf = [&](QPoint p) { return neco::cosineSimilarityMap(*f, p.y() * f->gridW + p.x()); };

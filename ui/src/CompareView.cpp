@@ -3,6 +3,7 @@
 #include "SlotGuard.h"
 #include "neco/core/Checkpoint.h"
 #include "neco/core/Similarity.h"
+#include "neco/ui/ImageConversion.h"
 #include "neco/ui/PatchCanvas.h"
 
 #include <QComboBox>
@@ -27,6 +28,16 @@
 #include <thread>
 
 namespace neco::ui {
+
+std::optional<QPoint> patchUnder(QPointF at, int columns, int rows) {
+  if (columns <= 0 || rows <= 0) return std::nullopt;
+  return QPoint(std::clamp(int(std::floor(at.x() * columns)), 0, columns - 1),
+                std::clamp(int(std::floor(at.y() * rows)), 0, rows - 1));
+}
+
+QPointF patchCentre(QPoint patch, int columns, int rows) {
+  return {(patch.x() + 0.5) / columns, (patch.y() + 0.5) / rows};
+}
 
 // ---- the worker: loads checkpoints and extracts features, one job at a time, in order ----
 
@@ -183,10 +194,7 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
     const QSignalBlocker quiet(slider_);
     slider_->setValue(static_cast<int>(std::lround(f * 1000)));
   });
-  connect(wipe_, &WipeView::patchHovered, this, [this](QPoint p) {
-    setCursorPatch(p.x() >= 0 ? std::optional<QPoint>(p) : std::nullopt);
-    Q_EMIT patchHovered(p);
-  });
+  connect(wipe_, &WipeView::patchHovered, this, [this](QPoint p) { onHovered(p, wipe_->columns(), wipe_->rows()); });
   connect(wipeChoice_, &QComboBox::currentIndexChanged, this, [this](int i) {
     if (i >= 0) setWipeModel(i + 1);
   });
@@ -267,9 +275,16 @@ void CompareView::setLayer(int layer) {
   requestAll();
 }
 
-void CompareView::setQuery(std::optional<QPoint> patch) {
-  query_ = patch;
-  refreshHeatmaps();
+void CompareView::setQuery(std::optional<QPointF> at) {
+  query_ = at;
+  // Hidden, the maps wait for the next show: the main window calls this after every click.
+  if (isVisible()) refreshHeatmaps();
+  else heatmapsStale_ = true;
+}
+
+void CompareView::onHovered(QPoint patch, int columns, int rows) {
+  setCursorPosition(patch.x() >= 0 && columns > 0 && rows > 0 ? std::optional<QPointF>(patchCentre(patch, columns, rows))
+                                                              : std::nullopt);
 }
 
 void CompareView::setColormap(ColormapKind kind) {
@@ -277,12 +292,24 @@ void CompareView::setColormap(ColormapKind kind) {
   refreshHeatmaps();
 }
 
-void CompareView::setCursorPatch(std::optional<QPoint> patch) {
-  if (patch == cursor_) return;
-  cursor_ = patch;
-  for (auto& e : entries_)
-    if (e.canvas) e.canvas->setExtraSelections(cursor_ ? QList<QPoint>{*cursor_} : QList<QPoint>{});
-  wipe_->setCursorPatch(cursor_);
+void CompareView::setCursorPosition(std::optional<QPointF> at) {
+  if (at == cursor_) return;
+  cursor_ = at;
+  for (auto& e : entries_) showCursorOn(e.canvas);
+  wipe_->setCursorPatch(cursor_ ? patchUnder(*cursor_, wipe_->columns(), wipe_->rows()) : std::nullopt);
+}
+
+void CompareView::showCursorOn(PatchCanvas* canvas) const {
+  if (!canvas) return;
+  const std::optional<QPoint> p =
+      cursor_ ? patchUnder(*cursor_, canvas->gridColumns(), canvas->gridRows()) : std::nullopt;
+  canvas->setExtraSelections(p ? QList<QPoint>{*p} : QList<QPoint>{});
+}
+
+std::optional<QPoint> CompareView::queryPatch(int index) const {
+  if (index < 0 || index >= modelCount() || !query_) return std::nullopt;
+  const FeaturesPtr& f = entries_[std::size_t(index)].features;
+  return f ? patchUnder(*query_, f->gridW, f->gridH) : std::nullopt;
 }
 
 void CompareView::setWipeModel(int index) {
@@ -340,13 +367,11 @@ void CompareView::rebuildTiles() {
     v->addWidget(e.caption);
     v->addWidget(e.canvas, 1);
     strip_->insertWidget(static_cast<int>(i), e.frame, 1);
-    connect(e.canvas, &PatchCanvas::patchHovered, this, [this](QPoint p) {
-      setCursorPatch(p.x() >= 0 ? std::optional<QPoint>(p) : std::nullopt);
-      Q_EMIT patchHovered(p);
-    });
+    connect(e.canvas, &PatchCanvas::patchHovered, this,
+            [this, canvas = e.canvas](QPoint p) { onHovered(p, canvas->gridColumns(), canvas->gridRows()); });
     connect(e.canvas, &PatchCanvas::patchClicked, this, [this, canvas = e.canvas](QPoint p) {
       if (canvas->gridColumns() > 0 && canvas->gridRows() > 0)
-        Q_EMIT positionClicked(QPointF((p.x() + 0.5) / canvas->gridColumns(), (p.y() + 0.5) / canvas->gridRows()));
+        Q_EMIT positionClicked(patchCentre(p, canvas->gridColumns(), canvas->gridRows()));
     });
   }
   {
@@ -374,6 +399,7 @@ void CompareView::requestAll() {
 
 void CompareView::showEvent(QShowEvent* event) {
   QWidget::showEvent(event);
+  if (heatmapsStale_) refreshHeatmaps();
   if (!caughtUp_) requestAll();
 }
 
@@ -417,30 +443,22 @@ void CompareView::onExtracted(quint64 generation, quint64 id, FeaturesPtr featur
 
 QImage CompareView::overlayOf(const Entry& e) const {
   if (!e.features || e.similarity.empty()) return {};
-  QImage overlay(e.features->gridW, e.features->gridH, QImage::Format_RGB888);
-  for (int y = 0; y < e.features->gridH; ++y) {
-    uchar* line = overlay.scanLine(y);
-    for (int x = 0; x < e.features->gridW; ++x) {
-      const PaletteColor c = colormap_.map(e.similarity[std::size_t(y * e.features->gridW + x)], -1.f, 1.f);
-      line[3 * x] = c.r;
-      line[3 * x + 1] = c.g;
-      line[3 * x + 2] = c.b;
-    }
-  }
-  return overlay;
+  return similarityOverlay(e.similarity, e.features->gridW, e.features->gridH, colormap_);
 }
 
 void CompareView::refreshHeatmaps() {
+  heatmapsStale_ = false;
   for (int i = 0; i < modelCount(); ++i) {
     Entry& e = entries_[std::size_t(i)];
     e.similarity.clear();
-    const bool inside = e.features && query_ && query_->x() < e.features->gridW && query_->y() < e.features->gridH;
-    if (inside) e.similarity = cosineSimilarityMap(*e.features, query_->y() * e.features->gridW + query_->x());
+    const std::optional<QPoint> q = queryPatch(i);
+    if (q) e.similarity = cosineSimilarityMap(*e.features, q->y() * e.features->gridW + q->x());
     if (e.canvas) {
       const QImage overlay = overlayOf(e);
       if (overlay.isNull()) e.canvas->clearOverlay();
       else e.canvas->setOverlay(overlay);
-      e.canvas->setSelectedPatch(inside ? query_ : std::nullopt);
+      e.canvas->setSelectedPatch(q);
+      showCursorOn(e.canvas);  // its grid may have changed with the features
     }
     updateCaption(i);
   }
@@ -478,7 +496,8 @@ void CompareView::updateWipe() {
   wipe_->setImage(shown_, grid ? grid->gridW : 0, grid ? grid->gridH : 0);
   wipe_->setOverlays(left ? overlayOf(*left) : QImage(), right ? overlayOf(*right) : QImage(),
                      left ? left->name : QString(), right ? right->name : QString());
-  wipe_->setQuery(query_);
+  wipe_->setQuery(query_ ? patchUnder(*query_, wipe_->columns(), wipe_->rows()) : std::nullopt);
+  wipe_->setCursorPatch(cursor_ ? patchUnder(*cursor_, wipe_->columns(), wipe_->rows()) : std::nullopt);
 }
 
 // ---- the wipe ----

@@ -3,6 +3,7 @@
 #include "CrossImageLoader.h"
 #include "SlotGuard.h"
 #include "neco/core/Similarity.h"
+#include "neco/ui/ImageConversion.h"
 #include "neco/ui/PatchCanvas.h"
 
 #include <QFileInfo>
@@ -214,20 +215,6 @@ void CrossImageView::drawTile(Tile& tile, const Cached& cached) {
   tile.shown = true;
 }
 
-QImage CrossImageView::overlayOf(const std::vector<float>& map, int gridW, int gridH) const {
-  QImage overlay(gridW, gridH, QImage::Format_RGB888);
-  for (int y = 0; y < gridH; ++y) {
-    uchar* line = overlay.scanLine(y);
-    for (int x = 0; x < gridW; ++x) {
-      const PaletteColor c = colormap_.map(map[static_cast<std::size_t>(y * gridW + x)], -1.f, 1.f);
-      line[3 * x] = c.r;
-      line[3 * x + 1] = c.g;
-      line[3 * x + 2] = c.b;
-    }
-  }
-  return overlay;
-}
-
 // Draws the caption, and the map with its best match when the features and a query are there.
 void CrossImageView::refreshTile(Tile& tile) {
   const QString name = QFileInfo(tile.path).fileName();
@@ -259,7 +246,8 @@ void CrossImageView::refreshTile(Tile& tile) {
   const int queryIndex = queryPatch_.y() * gridW + queryPatch_.x();
   const PatchFeatures& target = *cached->features;
   try {
-    tile.canvas->setOverlay(overlayOf(cosineSimilarityMap(*query_, queryIndex, target), target.gridW, target.gridH));
+    tile.canvas->setOverlay(
+        similarityOverlay(cosineSimilarityMap(*query_, queryIndex, target), target.gridW, target.gridH, colormap_));
     tile.match = findCrossImageMatch(*query_, queryIndex, target);
   } catch (const std::exception& e) {  // e.g. a query from another model than the cached targets
     tile.canvas->clearOverlay();

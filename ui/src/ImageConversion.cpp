@@ -26,4 +26,20 @@ RgbImage fromQImage(const QImage& image) {
   return out;
 }
 
+QImage similarityOverlay(const std::vector<float>& values, int gridW, int gridH, const Colormap& colormap) {
+  if (gridW <= 0 || gridH <= 0 || values.size() != static_cast<std::size_t>(gridW) * gridH) return {};
+  QImage overlay(gridW, gridH, QImage::Format_RGB888);
+  const float* v = values.data();
+  for (int y = 0; y < gridH; ++y) {
+    uchar* line = overlay.scanLine(y);
+    for (int x = 0; x < gridW; ++x, ++v) {
+      const PaletteColor c = colormap.map(*v, -1.f, 1.f);
+      line[3 * x] = c.r;
+      line[3 * x + 1] = c.g;
+      line[3 * x + 2] = c.b;
+    }
+  }
+  return overlay;
+}
+
 }  // namespace neco::ui

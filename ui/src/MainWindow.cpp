@@ -531,17 +531,7 @@ void MainWindow::paintHeatmap() {
     canvas_->clearOverlay();
     return showError(tr("Similarity"), QString::fromStdString(e.what()));
   }
-  QImage overlay(features_->gridW, features_->gridH, QImage::Format_RGB888);
-  for (int y = 0; y < features_->gridH; ++y) {
-    uchar* line = overlay.scanLine(y);
-    for (int x = 0; x < features_->gridW; ++x) {
-      const PaletteColor c = colormap_.map(similarity_[static_cast<std::size_t>(y * features_->gridW + x)], -1.f, 1.f);
-      line[3 * x] = c.r;
-      line[3 * x + 1] = c.g;
-      line[3 * x + 2] = c.b;
-    }
-  }
-  canvas_->setOverlay(overlay);
+  canvas_->setOverlay(similarityOverlay(similarity_, features_->gridW, features_->gridH, colormap_));
   updateStatus();
   if (!preview_) scheduleAutosave();
   Q_EMIT heatmapUpdated();

@@ -17,6 +17,7 @@
 #include "neco/core/BuildInfo.h"
 #include "neco/core/Error.h"
 #include "neco/ui/FeatureMapView.h"
+#include "neco/ui/ImageConversion.h"
 #include "neco/ui/PatchCanvas.h"
 #include "neco/ui/PermutationView.h"
 #include "neco/ui/SimilarityControls.h"
@@ -328,15 +329,9 @@ bool MainWindow::exportViewSized(const QString& basePath, int scale, int pixelWi
     manifest.exportSize = size;
     const QSize grid(features_->gridW, features_->gridH);
     std::vector<std::pair<QString, QByteArray>> files;
-    const QImage heat = similarity_.empty() ? QImage() : canvas_->hasOverlay() ? [&] {
-      QImage o(grid, QImage::Format_RGB888);
-      for (int y = 0; y < grid.height(); ++y)
-        for (int x = 0; x < grid.width(); ++x) {
-          const PaletteColor c = colormap_.map(similarity_[std::size_t(y * grid.width() + x)], -1.f, 1.f);
-          o.setPixelColor(x, y, QColor(c.r, c.g, c.b));
-        }
-      return o;
-    }() : QImage();
+    const QImage heat = canvas_->hasOverlay()
+                            ? similarityOverlay(similarity_, grid.width(), grid.height(), colormap_)
+                            : QImage();
     files.emplace_back(
         base + QStringLiteral(".png"),
         pngBytes(composeCanvas(image, heat,

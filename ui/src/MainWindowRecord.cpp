@@ -272,7 +272,7 @@ void MainWindow::chooseRecording(bool sweep) {
   auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, dialog);
   form->addRow(buttons);
   connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::reject);
-  connect(buttons, &QDialogButtonBox::accepted, dialog, [=, this] {
+  connect(buttons, &QDialogButtonBox::accepted, dialog, [this, dialog, name, fps, from, to, frames, sweep] {
     const QString path = name->text();
     const double rate = fps->value(), lo = from->value(), hi = to->value();
     const int count = frames->value();

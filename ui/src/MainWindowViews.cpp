@@ -101,46 +101,49 @@ void MainWindow::buildFeatureDocks() {
   connect(compare_, &CompareView::modelsChanged, this, [this] { guardSlot("compare", [this] { updateCompare(); }); });
   connect(compare_, &CompareView::positionClicked, this, [this](QPointF at) {
     if (!features_) return;  // the tile's grid may differ from the view's (another patch size)
-    selectPatch(QPoint(std::clamp(int(at.x() * features_->gridW), 0, features_->gridW - 1),
-                       std::clamp(int(at.y() * features_->gridH), 0, features_->gridH - 1)));
+    selectPatch(*patchUnder(at, features_->gridW, features_->gridH));
   });
-  connect(canvas_, &PatchCanvas::patchHovered, compare_, [this](QPoint p) {
-    compare_->setCursorPatch(p.x() >= 0 ? std::optional<QPoint>(p) : std::nullopt);  // linked cursors
+  connect(canvas_, &PatchCanvas::patchHovered, compare_, [this](QPoint p) {  // linked cursors
+    const int columns = canvas_->gridColumns(), rows = canvas_->gridRows();
+    compare_->setCursorPosition(p.x() >= 0 && columns > 0 && rows > 0
+                                    ? std::optional<QPointF>(patchCentre(p, columns, rows))
+                                    : std::nullopt);
   });
   connect(compareDock_, &QDockWidget::visibilityChanged, this, [this](bool visible) {
     if (visible) QTimer::singleShot(0, this, [this] { guardSlot("compare", [this] { updateCompare(); }); });
   });
 
+  // The VTK 3-D views are made when their dock is first shown. NOTE: an OpenGL widget anywhere in a
+  // window makes Qt composite every frame of the whole window through OpenGL, which under software
+  // rendering (Xvfb, VMs, remote desktops) costs more than the paint itself: a studio whose 3-D docks
+  // were never opened keeps the plain raster flush.
   // Embedding 3-D: the patches as a point cloud (VTK), picking both ways.
-  embedding_ = new EmbeddingCloudView(this);
   embeddingDock_ = new QDockWidget(tr("Embedding 3-D"), this);
   embeddingDock_->setObjectName(QStringLiteral("embeddingDock"));
-  embeddingDock_->setWidget(embedding_);  // not scrolled: the GL view takes what the dock has
+  embeddingDock_->setWidget(new QWidget(embeddingDock_));  // until first shown
   addDockWidget(Qt::BottomDockWidgetArea, embeddingDock_);
   tabifyDockWidget(logDock_, embeddingDock_);
-  embedding_->setColormap(controls_->colormap());
-  connect(controls_, &SimilarityControls::colormapChanged, embedding_, &EmbeddingCloudView::setColormap);
-  connect(embedding_, &EmbeddingCloudView::patchPicked, this, &MainWindow::selectPatch);
   connect(embeddingDock_, &QDockWidget::visibilityChanged, this, [this](bool visible) {
-    if (visible) QTimer::singleShot(0, this, [this] { guardSlot("embedding", [this] { updateEmbedding(); }); });
+    if (!visible) return;
+    guardSlot("embedding", [this] { createEmbeddingView(); });
+    QTimer::singleShot(0, this, [this] { guardSlot("embedding", [this] { updateEmbedding(); }); });
   });
 
   // Permutation 3-D: the matrices of the Permutation dock as surfaces, following each re-sort.
-  surface_ = new PermutationSurfaceView(this);
   surfaceDock_ = new QDockWidget(tr("Permutation 3-D"), this);
   surfaceDock_->setObjectName(QStringLiteral("permutationSurfaceDock"));
-  surfaceDock_->setWidget(surface_);
+  surfaceDock_->setWidget(new QWidget(surfaceDock_));  // until first shown
   addDockWidget(Qt::BottomDockWidgetArea, surfaceDock_);
   tabifyDockWidget(logDock_, surfaceDock_);
-  surface_->setColormap(controls_->colormap());
-  connect(controls_, &SimilarityControls::colormapChanged, surface_, &PermutationSurfaceView::setColormap);
   auto followSort = [this] {
-    if (surfaceDock_->isVisible())
+    if (surface_ && surfaceDock_->isVisible())
       guardSlot("permutation surface", [this] { surface_->setRows(permutation_->studentRow(), permutation_->teacherRow()); });
   };
   connect(permutation_, &PermutationView::sorted, this, followSort);
   connect(surfaceDock_, &QDockWidget::visibilityChanged, this, [this, followSort](bool visible) {
-    if (visible) QTimer::singleShot(0, this, followSort);
+    if (!visible) return;
+    guardSlot("permutation surface", [this] { createPermutationSurface(); });
+    QTimer::singleShot(0, this, followSort);
   });
 
   bankBuilder_ = new PatchBankBuilder(this);
@@ -168,8 +171,29 @@ void MainWindow::buildFeatureDocks() {
 
 void MainWindow::showNearFar() { showBottomDock("nearFarDock"); }
 
+void MainWindow::createEmbeddingView() {
+  if (embedding_) return;
+  embedding_ = new EmbeddingCloudView(embeddingDock_);
+  embedding_->setColormap(controls_->colormap());
+  connect(controls_, &SimilarityControls::colormapChanged, embedding_, &EmbeddingCloudView::setColormap);
+  connect(embedding_, &EmbeddingCloudView::patchPicked, this, &MainWindow::selectPatch);
+  QWidget* placeholder = embeddingDock_->widget();
+  embeddingDock_->setWidget(embedding_);  // not scrolled: the GL view takes what the dock has
+  delete placeholder;
+}
+
+void MainWindow::createPermutationSurface() {
+  if (surface_) return;
+  surface_ = new PermutationSurfaceView(surfaceDock_);
+  surface_->setColormap(controls_->colormap());
+  connect(controls_, &SimilarityControls::colormapChanged, surface_, &PermutationSurfaceView::setColormap);
+  QWidget* placeholder = surfaceDock_->widget();
+  surfaceDock_->setWidget(surface_);
+  delete placeholder;
+}
+
 void MainWindow::updateEmbedding() {
-  if (!embeddingDock_->isVisible()) return;  // the PCA and the GL scene only while on screen
+  if (!embedding_ || !embeddingDock_->isVisible()) return;  // the PCA and the GL scene only while on screen
   if (embeddedFeatures_ != features_) {
     embeddedFeatures_ = features_;
     embedding_->setFeatures(features_);
@@ -181,7 +205,8 @@ void MainWindow::updateEmbedding() {
 void MainWindow::compareWithCurrentModel() { compare_->addModel(checkpoints_->name(), baseModel_); }
 
 void MainWindow::updateCompare() {
-  compare_->setQuery(query_);
+  compare_->setQuery(query_ && features_ ? std::optional<QPointF>(patchCentre(*query_, features_->gridW, features_->gridH))
+                                        : std::nullopt);
   // Extracting under every model is the costly part: only while the dock is on screen.
   if (!compareDock_->isVisible() || compare_->modelCount() == 0 || image_.empty() || !features_) return;
   const QString key = path_ + QLatin1Char('@') + QString::number(controls_->inputSize());

@@ -15,6 +15,7 @@ PatchCanvas::PatchCanvas(QWidget* parent) : QWidget(parent) {
   setMouseTracking(true);
   setMinimumSize(200, 150);
   setAutoFillBackground(false);
+  setAttribute(Qt::WA_OpaquePaintEvent);  // paintEvent fills every pixel: nothing behind it is drawn
   setFocusPolicy(Qt::ClickFocus);
 }
 

@@ -10,6 +10,7 @@
 #include <QVBoxLayout>
 
 #include <cmath>
+#include <utility>
 
 namespace neco::ui {
 
@@ -103,6 +104,7 @@ SimilarityControls::SimilarityControls(QWidget* parent) : QWidget(parent) {
           [this](int index) { Q_EMIT inputSizeChanged(inputSize_->itemData(index).toInt()); });
   connect(layer_, &QComboBox::currentIndexChanged, this,
           [this](int index) { Q_EMIT layerChanged(layer_->itemData(index).toInt()); });
+  connect(layer_, &QComboBox::activated, this, [this] { pendingLayer_.reset(); });  // the user's own choice
 }
 
 bool SimilarityControls::gridVisible() const { return grid_->isChecked(); }
@@ -132,14 +134,21 @@ void SimilarityControls::setDepth(int depth) {
   if (depth <= 0) return;
   layer_->addItem(tr("Last (block %1)").arg(depth), 0);
   for (int block = depth - 1; block >= 1; --block) layer_->addItem(tr("Block %1").arg(block), block);
+  if (pendingLayer_ && *pendingLayer_ <= depth) {
+    const int wanted = *std::exchange(pendingLayer_, std::nullopt);
+    layer_->setCurrentIndex(layer_->findData(wanted == depth ? 0 : wanted));
+    return;
+  }
   const int index = layer_->findData(chosen);
   layer_->setCurrentIndex(index < 0 ? 0 : index);
 }
 
 void SimilarityControls::setLayer(int layer) {
-  if (layer == layer_->count()) layer = 0;  // the depth: the last block
-  const int index = layer_->findData(layer);
+  if (layer < 0) return;
+  pendingLayer_.reset();
+  const int index = layer_->findData(layer == layer_->count() ? 0 : layer);  // the depth: the last block
   if (index >= 0) layer_->setCurrentIndex(index);
+  else if (layer > layer_->count()) pendingLayer_ = layer;
 }
 
 void SimilarityControls::setProbeValue(double value) { scale_->setProbe(value); }

@@ -40,6 +40,12 @@ namespace neco::ui {
 class PatchCanvas;
 class WipeView;
 
+/// The patch of a `columns` × `rows` grid under `at` (fractions of the image, clamped to the grid);
+/// nullopt without a grid.
+std::optional<QPoint> patchUnder(QPointF at, int columns, int rows);
+/// The centre of `patch` of a `columns` × `rows` grid as fractions of the image.
+QPointF patchCentre(QPoint patch, int columns, int rows);
+
 class CompareView : public QWidget {
   Q_OBJECT
 
@@ -65,11 +71,16 @@ class CompareView : public QWidget {
   void setImage(const QImage& shown, RgbImage rgb, int inputSide, const QString& path);
   /// The block every model reads (0: the last; a model without it reads its last block).
   void setLayer(int layer);
-  void setQuery(std::optional<QPoint> patch);
+  /// The pinned query as a position on the image (fractions 0..1, e.g. its patch's centre): every
+  /// model reads the patch of its own grid there, so models of other patch sizes line up.
+  void setQuery(std::optional<QPointF> at);
   void setColormap(ColormapKind kind);
-  /// The linked cursor: outlined in every tile and the wipe (nullopt hides it).
-  void setCursorPatch(std::optional<QPoint> patch);
-  std::optional<QPoint> cursorPatch() const noexcept { return cursor_; }
+  /// The linked cursor, a position on the image as the query: outlined in every tile and the wipe,
+  /// each on its own grid (nullopt hides it).
+  void setCursorPosition(std::optional<QPointF> at);
+  std::optional<QPointF> cursorPosition() const noexcept { return cursor_; }
+  /// The patch of model `index`'s grid under the query (nullopt without one or the model's features).
+  std::optional<QPoint> queryPatch(int index) const;
 
   /// The model shown right of the wipe's divider (1.. modelCount-1), and the divider (0..1).
   void setWipeModel(int index);
@@ -90,7 +101,6 @@ class CompareView : public QWidget {
   QSlider* wipeSlider() const noexcept { return slider_; }
 
  Q_SIGNALS:
-  void patchHovered(QPoint patch);  ///< (-1, -1) when the cursor leaves
   /// A tile was clicked: the patch centre as a fraction of the image (0..1; the tile's patch grid
   /// may differ from the main view's).
   void positionClicked(QPointF fraction);
@@ -120,6 +130,8 @@ class CompareView : public QWidget {
   void onLoaded(quint64 id, std::shared_ptr<const FeatureExtractor> model);
   void onExtracted(quint64 generation, quint64 id, FeaturesPtr features, const QString& error);
   void refreshHeatmaps();
+  void onHovered(QPoint patch, int columns, int rows);
+  void showCursorOn(PatchCanvas* canvas) const;  // a tile or the wipe: the linked cursor
   QImage overlayOf(const Entry& e) const;
   void updateCaption(int index);
   void updateWipe();
@@ -132,13 +144,13 @@ class CompareView : public QWidget {
   QString path_;
   int inputSide_ = 224;
   int layer_ = 0;
-  std::optional<QPoint> query_;
-  std::optional<QPoint> cursor_;
+  std::optional<QPointF> query_, cursor_;  // fractions of the image
   Colormap colormap_{ColormapKind::Viridis};
   quint64 generation_ = 0;
   quint64 nextId_ = 1;
   int pendingJobs_ = 0;
   bool caughtUp_ = false;  // the last requestAll ran while visible
+  bool heatmapsStale_ = false;  // a query arrived while hidden
   int wipeModel_ = 1;
   QHBoxLayout* strip_;
   QLabel* status_;
@@ -160,6 +172,8 @@ class WipeView : public QWidget {
   double position() const noexcept { return position_; }
   void setQuery(std::optional<QPoint> patch);
   void setCursorPatch(std::optional<QPoint> patch);
+  int columns() const noexcept { return columns_; }
+  int rows() const noexcept { return rows_; }
   QRectF imageRect() const;
   QSize sizeHint() const override { return {360, 300}; }
 

@@ -109,7 +109,6 @@ class CrossImageView : public QWidget {
   void requestMissing();
   void refreshTile(Tile& tile);
   void drawTile(Tile& tile, const Cached& cached);
-  QImage overlayOf(const std::vector<float>& map, int gridW, int gridH) const;
   void updateMaps();
 
   CrossImageLoader* loader_ = nullptr;

@@ -148,8 +148,10 @@ class MainWindow : public QMainWindow {
   /// The Before / after dock: the pinned query under several models.
   CompareView* compareView() const noexcept { return compare_; }
   /// The Embedding 3-D dock: the patches as a VTK point cloud on their first principal components.
+  /// Null until the dock is first shown (the 3-D views are made then, see buildFeatureDocks).
   EmbeddingCloudView* embeddingView() const noexcept { return embedding_; }
-  /// The Permutation 3-D dock: the student and teacher matrices as surfaces (VTK).
+  /// The Permutation 3-D dock: the student and teacher matrices as surfaces (VTK); null until the
+  /// dock is first shown.
   PermutationSurfaceView* permutationSurface() const noexcept { return surface_; }
   /// Adds the model on screen (a live training step as it is now) to the Before / after dock.
   void compareWithCurrentModel();
@@ -259,6 +261,8 @@ class MainWindow : public QMainWindow {
   bool crossImageShown() const;
   void updateCompare();  // the Before / after dock: the current image (while shown) and query
   void updateEmbedding();  // the Embedding 3-D dock (while shown): points, selection, similarity
+  void createEmbeddingView();       // on the dock's first show
+  void createPermutationSurface();  // on the dock's first show
   // MainWindowExport.cpp
   void addViewFileActions(QMenu* file);
   void chooseExport();

@@ -6,6 +6,8 @@
 
 #include <QWidget>
 
+#include <optional>
+
 class QCheckBox;
 class QComboBox;
 class QLabel;
@@ -32,10 +34,14 @@ class SimilarityControls : public QWidget {
   void setColormap(ColormapKind kind);
   void setInputSize(int pixels);    ///< adds the size to the list when it is not there
   /// Lists the blocks of a `depth`-block model. The chosen block is kept when the model has it, else
-  /// the choice falls back to the last block. Emits nothing (the caller is changing the model).
+  /// the choice falls back to the last block; a block asked for earlier that an earlier model lacked
+  /// (setLayer) is chosen once a model has it. Emits nothing (the caller is changing the model).
   void setDepth(int depth);
-  /// 0 or the depth: the last block; 1..depth-1: that block; anything else is ignored.
+  /// 0 or the depth: the last block; 1..depth-1: that block. A block deeper than the current model
+  /// waits for a model that has it (a restored session whose checkpoint is still loading), until
+  /// the user picks a block.
   void setLayer(int layer);
+  std::optional<int> pendingLayer() const noexcept { return pendingLayer_; }
   QComboBox* layerBox() const noexcept { return layer_; }
   /// Shows the value under the cursor / at the selected patch on the legend (NaN hides it).
   void setProbeValue(double value);
@@ -58,6 +64,7 @@ class SimilarityControls : public QWidget {
   QComboBox* colormap_;
   QComboBox* inputSize_;
   QComboBox* layer_;
+  std::optional<int> pendingLayer_;
   ColorScaleBar* scale_;
 };
 
