@@ -36,6 +36,15 @@ constexpr std::array<Stop, 5> kCoolWarm{
 SortingNetworkDiagram::SortingNetworkDiagram(QWidget* parent) : QWidget(parent) {
   setMouseTracking(true);
   setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
+  measureLabels();
+}
+
+void SortingNetworkDiagram::changeEvent(QEvent* event) {
+  QWidget::changeEvent(event);
+  if (event->type() == QEvent::FontChange || event->type() == QEvent::StyleChange) {
+    measureLabels();
+    applyZoom();
+  }
 }
 
 QColor SortingNetworkDiagram::alphaColour(double alpha) {
@@ -105,8 +114,8 @@ void SortingNetworkDiagram::assignSlots() {
   totalUnits_ = layout_.layers.empty() ? 0.0 : x;
 }
 
-int SortingNetworkDiagram::labelWidth() const {
-  return fontMetrics().horizontalAdvance(QStringLiteral("r 4095  -0.000")) + 6;
+void SortingNetworkDiagram::measureLabels() {
+  labelWidth_ = fontMetrics().horizontalAdvance(QStringLiteral("r 4095  -0.000")) + 6;
 }
 
 QSize SortingNetworkDiagram::naturalSize() const {

@@ -75,6 +75,7 @@ class SortingNetworkDiagram : public QWidget {
   void wheelEvent(QWheelEvent* event) override;
   void mouseMoveEvent(QMouseEvent* event) override;
   void leaveEvent(QEvent* event) override;
+  void changeEvent(QEvent* event) override;
 
  private:
   void assignSlots();
@@ -82,7 +83,8 @@ class SortingNetworkDiagram : public QWidget {
   QRectF plotRect() const;
   double unitX(double unit) const;  // natural horizontal units -> widget x
   double comparatorX(ComparatorId id) const;
-  int labelWidth() const;
+  int labelWidth() const noexcept { return labelWidth_; }  // measured once per font: every wire's y needs it
+  void measureLabels();
   int labelStep() const;  // label every k-th wire so labels never overlap
   QString wireToolTip(QPointF position) const;
   void drawWires(QPainter& painter, const QRectF& plot) const;
@@ -90,6 +92,7 @@ class SortingNetworkDiagram : public QWidget {
   void drawLabels(QPainter& painter, const QRectF& plot) const;
 
   SortNetworkLayout layout_;
+  int labelWidth_ = 0;
   SoftSortRow row_;
   bool hasWeights_ = false;
   std::vector<std::vector<int>> slot_;  // [layer][comparator]: side-by-side column inside the layer
