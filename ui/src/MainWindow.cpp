@@ -388,6 +388,8 @@ void MainWindow::onModelChanged(std::shared_ptr<const FeatureExtractor> model) {
   controls_->setDepth(baseModel_->describe().depth);  // keeps the chosen block when the model has it
   installModel();
   quality_->setModel(baseModel_, checkpoints_->name());  // the protocols read the last block
+  if (!checkpoints_->activeIsTraining() && !checkpoints_->activePath().isEmpty())
+    prefetchCheckpointSha256(checkpoints_->activePath());
   modelLabel_->setText(checkpoints_->summary());
   modelLabel_->setToolTip(checkpoints_->details());
   spdlog::info("model: {}", checkpoints_->summary().replace(QLatin1Char('\n'), QStringLiteral(", ")).toStdString());

@@ -44,11 +44,13 @@
 #include <QStandardPaths>
 #include <QSpinBox>
 #include <QStatusBar>
+#include <QThreadPool>
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cmath>
+#include <future>
 #include <memory>
 
 namespace neco::ui {
@@ -223,6 +225,12 @@ QStringList exportTargets(const QString& base) {
   return targets;
 }
 
+// The version of a file as far as a cached hash is concerned: modification time and size.
+QString fileStamp(const QString& path) {
+  const QFileInfo info(path);
+  return info.lastModified().toString(Qt::ISODateWithMs) + QLatin1Char('/') + QString::number(info.size());
+}
+
 QString baseOf(QString path) {
   for (const char* suffix : {".json", ".png"})
     if (path.endsWith(QLatin1String(suffix), Qt::CaseInsensitive)) path.chop(int(qstrlen(suffix)));
@@ -232,15 +240,33 @@ QString baseOf(QString path) {
 }  // namespace
 
 QString MainWindow::checkpointSha256(const QString& path) const {
-  const QFileInfo info(path);
-  const QString stamp =
-      info.lastModified().toString(Qt::ISODateWithMs) + QLatin1Char('/') + QString::number(info.size());
-  if (path != hashedCheckpoint_ || stamp != hashedStamp_) {
-    hashedSha_ = contentSha256(path);  // a large checkpoint takes a moment; once per file version
-    hashedCheckpoint_ = path;
-    hashedStamp_ = stamp;
+  const QString stamp = fileStamp(path);
+  const CheckpointHash& known = checkpointHash_;
+  if (known.path == path && known.stamp == stamp && known.sha.valid()) {
+    const QString sha = known.sha.get();  // waits while the worker still reads the file
+    if (!sha.isEmpty()) return sha;
   }
-  return hashedSha_;
+  const QString sha = contentSha256(path);  // throws the reason when the file cannot be read
+  std::promise<QString> done;
+  done.set_value(sha);
+  checkpointHash_ = {path, stamp, done.get_future().share()};
+  return sha;
+}
+
+void MainWindow::prefetchCheckpointSha256(const QString& path) {
+  // A large checkpoint takes a second to hash: read it on a worker right after loading, so the first
+  // export or recording does not stall the window.
+  const QString stamp = fileStamp(path);
+  if (checkpointHash_.path == path && checkpointHash_.stamp == stamp && checkpointHash_.sha.valid()) return;
+  auto promise = std::make_shared<std::promise<QString>>();
+  checkpointHash_ = {path, stamp, promise->get_future().share()};
+  QThreadPool::globalInstance()->start([promise, path] {
+    try {
+      promise->set_value(contentSha256(path));
+    } catch (...) {  // checkpointSha256 hashes again and reports the reason
+      promise->set_value(QString());
+    }
+  });
 }
 
 ViewManifest MainWindow::viewManifest() const {

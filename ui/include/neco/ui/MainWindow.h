@@ -13,6 +13,7 @@
 #include <QPoint>
 #include <QStringList>
 
+#include <future>
 #include <memory>
 #include <optional>
 
@@ -271,6 +272,7 @@ class MainWindow : public QMainWindow {
   void applyViewSettings(const ViewManifest& m);
   void failOpenView(const QString& message);
   QString checkpointSha256(const QString& path) const;
+  void prefetchCheckpointSha256(const QString& path);  // on a worker, once a checkpoint is loaded
   // MainWindowRecord.cpp
   void addRecordActions(QMenu* file);
   void chooseRecording(bool sweep);
@@ -340,7 +342,11 @@ class MainWindow : public QMainWindow {
   RestoreStage restoreStage_ = RestoreStage::None;
   ViewManifest restoring_;
   QString restoringFrom_;
-  mutable QString hashedCheckpoint_, hashedStamp_, hashedSha_;  // the last checkpoint hash, by path + mtime + size
+  struct CheckpointHash {
+    QString path, stamp;              // the file version: path, mtime and size
+    std::shared_future<QString> sha;  // empty when the worker could not read it
+  };
+  mutable CheckpointHash checkpointHash_;  // the last checkpoint's hash, computed or being computed
   // A recording: the steepness sweep's values and position, or every views update.
   std::unique_ptr<VideoRecorder> recorder_;
   bool recordingViews_ = false;
