@@ -258,6 +258,30 @@ class NearFarStripTest : public QObject {
       QCOMPARE(finished.count(), 1);
       QCOMPARE(finished.at(0).at(0).value<PatchBankPtr>()->imageCount(), 2);
     }
+    // cancelled mid-build: the build stops reporting at once, its thread ends on its own and is reaped
+    {
+      PatchBankBuilder builder;
+      QSignalSpy finished(&builder, &PatchBankBuilder::finished);
+      int seen = 0;
+      connect(&builder, &PatchBankBuilder::progress, &builder, [&] { ++seen; });
+      builder.build(many, 112, model);
+      QTRY_VERIFY_WITH_TIMEOUT(seen > 0, kWaitMs);
+      builder.cancel();
+      QVERIFY(!builder.running());
+      const int atCancel = seen;
+      QTest::qWait(300);
+      QCOMPARE(seen, atCancel);
+      QCOMPARE(finished.count(), 0);
+      builder.build({one, one}, 56, model);
+      QVERIFY(finished.wait(kWaitMs));
+      QCOMPARE(finished.at(0).at(0).value<PatchBankPtr>()->imageCount(), 2);
+      QTRY_VERIFY_WITH_TIMEOUT(
+          [&] {
+            builder.cancel();  // reaps the threads that are done
+            return builder.finishingCount() == 0;
+          }(),
+          kWaitMs);
+    }
     // destroyed mid-build: returns after at most the image being extracted, nothing is delivered
     QElapsedTimer timer;
     timer.start();

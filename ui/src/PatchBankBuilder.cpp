@@ -15,16 +15,33 @@ namespace neco::ui {
 
 PatchBankBuilder::PatchBankBuilder(QObject* parent) : QObject(parent) {}
 
-PatchBankBuilder::~PatchBankBuilder() { stopWorker(); }
-
-void PatchBankBuilder::stopWorker() {
-  if (cancelled_) cancelled_->store(true);
-  if (worker_.joinable()) worker_.join();
-  ++generation_;  // whatever the stopped build had posted and not yet delivered is dropped
-  running_ = false;
+PatchBankBuilder::~PatchBankBuilder() {
+  // NOTE: the threads post to this object: every one must end before it does.
+  retireWorker();
+  for (Worker& w : retired_) w.thread.join();
 }
 
-void PatchBankBuilder::cancel() { stopWorker(); }
+void PatchBankBuilder::retireWorker() {
+  if (worker_.cancelled) worker_.cancelled->store(true);
+  if (worker_.thread.joinable()) retired_.push_back(std::move(worker_));
+  worker_ = {};
+  ++generation_;  // whatever the stopped build had posted and not yet delivered is dropped
+  running_ = false;
+  reapRetired();
+}
+
+void PatchBankBuilder::reapRetired() {
+  for (auto it = retired_.begin(); it != retired_.end();) {
+    if (it->done->load()) {
+      it->thread.join();  // past its last statement: returns at once
+      it = retired_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void PatchBankBuilder::cancel() { retireWorker(); }
 
 template <typename F>
 void PatchBankBuilder::post(quint64 generation, F emitter) {
@@ -39,20 +56,26 @@ void PatchBankBuilder::post(quint64 generation, F emitter) {
 }
 
 void PatchBankBuilder::build(QStringList paths, int inputSide, std::shared_ptr<const FeatureExtractor> extractor) {
-  stopWorker();
+  retireWorker();
   if (!extractor || paths.isEmpty()) {
     Q_EMIT failed(extractor ? tr("No images to build a patch bank from.") : tr("No model to extract patch features with."));
     return;
   }
-  cancelled_ = std::make_shared<std::atomic<bool>>(false);
+  worker_.cancelled = std::make_shared<std::atomic<bool>>(false);
+  worker_.done = std::make_shared<std::atomic<bool>>(false);
   running_ = true;
-  worker_ = std::thread(&PatchBankBuilder::run, this, generation_, std::move(paths), inputSide, std::move(extractor),
-                        cancelled_);
+  worker_.thread = std::thread(&PatchBankBuilder::run, this, generation_, std::move(paths), inputSide,
+                               std::move(extractor), worker_.cancelled, worker_.done);
 }
 
 void PatchBankBuilder::run(quint64 generation, QStringList paths, int inputSide,
-                           std::shared_ptr<const FeatureExtractor> extractor, std::shared_ptr<std::atomic<bool>> cancelled) {
+                           std::shared_ptr<const FeatureExtractor> extractor, std::shared_ptr<std::atomic<bool>> cancelled,
+                           std::shared_ptr<std::atomic<bool>> done) {
   // NOTE: the thread boundary: nothing escapes this function, every outcome becomes a signal.
+  struct MarkDone {
+    std::atomic<bool>& flag;
+    ~MarkDone() { flag.store(true); }
+  } markDone{*done};
   try {
     auto bank = std::make_shared<PatchBank>();
     QStringList kept;

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <memory>
 #include <thread>
+#include <vector>
 
 namespace neco::ui {
 
@@ -23,14 +24,18 @@ class PatchBankBuilder : public QObject {
   Q_OBJECT
  public:
   explicit PatchBankBuilder(QObject* parent = nullptr);
-  /// Cancels a running build and joins its thread (waits for at most the image being extracted).
+  /// Cancels a running build and joins every build thread (waits for at most the image each one is
+  /// extracting).
   ~PatchBankBuilder() override;
 
   /// Starts building a bank of `paths` at `inputSide`. A running build is cancelled and superseded:
   /// its signals stop, this build's start. A null extractor or an empty list emits failed().
   void build(QStringList paths, int inputSide, std::shared_ptr<const FeatureExtractor> extractor);
-  /// Stops the running build; it emits nothing more.
+  /// Stops the running build; it emits nothing more. Does not wait: the build's thread finishes the
+  /// image it is extracting on its own (a model change during training cancels builds often).
   void cancel();
+  /// Threads of cancelled builds still finishing their image.
+  int finishingCount() const noexcept { return static_cast<int>(retired_.size()); }
   bool running() const noexcept { return running_; }
 
  Q_SIGNALS:
@@ -42,15 +47,20 @@ class PatchBankBuilder : public QObject {
   void failed(QString message);
 
  private:
-  void stopWorker();
+  struct Worker {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> cancelled, done;
+  };
+  void retireWorker();  // cancels the running build and keeps its thread until it is done
+  void reapRetired();   // joins the retired threads that are done
   void run(quint64 generation, QStringList paths, int inputSide, std::shared_ptr<const FeatureExtractor> extractor,
-           std::shared_ptr<std::atomic<bool>> cancelled);
+           std::shared_ptr<std::atomic<bool>> cancelled, std::shared_ptr<std::atomic<bool>> done);
   /// Runs `emitter` on this object's thread unless the build that posted it was superseded.
   template <typename F>
   void post(quint64 generation, F emitter);
 
-  std::thread worker_;
-  std::shared_ptr<std::atomic<bool>> cancelled_;
+  Worker worker_;
+  std::vector<Worker> retired_;
   quint64 generation_ = 0;
   bool running_ = false;
 };
