@@ -9,6 +9,7 @@
 #include "neco/core/Log.h"
 #include "neco/core/Weights.h"
 #include "neco/ui/CheckpointOptionsDialog.h"
+#include "neco/ui/CompareView.h"
 #include "neco/ui/LogPanel.h"
 #include "neco/ui/MainWindow.h"
 #include "neco/ui/PatchCanvas.h"
@@ -401,6 +402,17 @@ class CheckpointStudioTest : public QObject {
     w.openCheckpoint(official);
     QVERIFY(changed.wait(60000));
     QVERIFY2(w.modelSummary().contains(QStringLiteral("dinov2_reg4_official.pth")), qPrintable(w.modelSummary()));
+    // The Before / after dock reads a file with the same remembered options.
+    w.showBottomDock("compareDock");
+    neco::ui::CompareView* cmp = w.compareView();
+    QTRY_VERIFY(cmp->isVisible());
+    cmp->addCheckpoint(official);
+    QTRY_VERIFY(cmp->tile(0) != nullptr);
+    auto* caption = cmp->tile(0)->parentWidget()->findChild<QLabel*>();
+    QTRY_VERIFY2_WITH_TIMEOUT(caption->text().contains(QStringLiteral("loaded;")) ||
+                                  caption->text().contains(QStringLiteral("✗")),
+                              qPrintable(caption->text()), 60000);
+    QVERIFY2(!caption->text().contains(QStringLiteral("✗")), qPrintable(caption->text().replace('\n', ' ')));
     neco::ui::CheckpointOptionsDialog::remember(neco::CheckpointOptions{});
   }
 

@@ -3,6 +3,7 @@
 #include "SlotGuard.h"
 #include "neco/core/Checkpoint.h"
 #include "neco/core/Similarity.h"
+#include "neco/ui/CheckpointOptionsDialog.h"
 #include "neco/ui/ImageConversion.h"
 #include "neco/ui/PatchCanvas.h"
 
@@ -227,7 +228,9 @@ void CompareView::addModel(const QString& name, std::shared_ptr<const FeatureExt
   requestAll();
 }
 
-void CompareView::addCheckpoint(const QString& path) { addCheckpoint(path, CheckpointOptions{}); }
+void CompareView::addCheckpoint(const QString& path) {
+  addCheckpoint(path, CheckpointOptionsDialog::remembered());  // as File ▸ Open Checkpoint reads it
+}
 
 void CompareView::addCheckpoint(const QString& path, const CheckpointOptions& options) {
   Entry e;
@@ -426,6 +429,7 @@ void CompareView::onLoaded(quint64 id, std::shared_ptr<const FeatureExtractor> m
   const int at = indexOf(id);
   if (at < 0 || entries_[std::size_t(at)].model) return;
   entries_[std::size_t(at)].model = std::move(model);
+  updateCaption(at);
 }
 
 void CompareView::onExtracted(quint64 generation, quint64 id, FeaturesPtr features, const QString& error) {
@@ -478,7 +482,7 @@ void CompareView::updateCaption(int index) {
   if (!e.error.isEmpty()) {
     text += QStringLiteral("\n✗ ") + e.error;
   } else if (!e.features) {
-    text += e.model ? tr("\nextracting…") : tr("\nloading…");
+    text += !e.model ? tr("\nloading…") : rgb_ ? tr("\nextracting…") : tr("\nloaded; open an image");
   } else if (!e.similarity.empty() && index > 0 && !entries_[0].similarity.empty() &&
              entries_[0].similarity.size() == e.similarity.size()) {
     double sum = 0.0;

@@ -61,6 +61,7 @@ class CompareView : public QWidget {
   /// Adds the checkpoint at `path` (named by its folder and file: `run1/state.safetensors`), loaded
   /// on the worker with `options`; a failure shows its reason on the tile.
   void addCheckpoint(const QString& path, const CheckpointOptions& options);
+  /// As above with the options File ▸ Checkpoint Options remembered (what File ▸ Open Checkpoint uses).
   void addCheckpoint(const QString& path);
   void clearModels();
   int modelCount() const noexcept { return static_cast<int>(entries_.size()); }
