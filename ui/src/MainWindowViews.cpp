@@ -27,6 +27,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <memory>
 
 namespace neco::ui {
 void MainWindow::buildFeatureDocks() {
@@ -171,15 +172,23 @@ void MainWindow::buildFeatureDocks() {
 
 void MainWindow::showNearFar() { showBottomDock("nearFarDock"); }
 
+namespace {
+
+// Puts `view` into `dock` and deletes the empty widget the dock held until then.
+void replaceEmptyDockWidget(QDockWidget* dock, QWidget* view) {
+  std::unique_ptr<QWidget> empty(dock->widget());
+  dock->setWidget(view);
+}
+
+}  // namespace
+
 void MainWindow::createEmbeddingView() {
   if (embedding_) return;
   embedding_ = new EmbeddingCloudView(embeddingDock_);
   embedding_->setColormap(controls_->colormap());
   connect(controls_, &SimilarityControls::colormapChanged, embedding_, &EmbeddingCloudView::setColormap);
   connect(embedding_, &EmbeddingCloudView::patchPicked, this, &MainWindow::selectPatch);
-  QWidget* placeholder = embeddingDock_->widget();
-  embeddingDock_->setWidget(embedding_);  // not scrolled: the GL view takes what the dock has
-  delete placeholder;
+  replaceEmptyDockWidget(embeddingDock_, embedding_);  // not scrolled: the GL view takes what the dock has
 }
 
 void MainWindow::createPermutationSurface() {
@@ -187,9 +196,7 @@ void MainWindow::createPermutationSurface() {
   surface_ = new PermutationSurfaceView(surfaceDock_);
   surface_->setColormap(controls_->colormap());
   connect(controls_, &SimilarityControls::colormapChanged, surface_, &PermutationSurfaceView::setColormap);
-  QWidget* placeholder = surfaceDock_->widget();
-  surfaceDock_->setWidget(surface_);
-  delete placeholder;
+  replaceEmptyDockWidget(surfaceDock_, surface_);
 }
 
 void MainWindow::updateEmbedding() {
